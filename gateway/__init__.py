@@ -1,0 +1,1 @@
+"""Torii gateway: I/O — receive, store, acknowledge, send."""

@@ -1,0 +1,85 @@
+"""Settings, read once from the environment.
+
+Every knob the gateway has is here, with its default for one machine and no setup;
+nothing else in the code reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    redis_url: str | None  # None: the gateway starts its own redis-server under home
+    redis_namespace: str
+    smtp_url: str | None  # None: outbound mail is captured in the spool directory
+    smtp_host: str
+    smtp_port: int
+    http_host: str
+    http_port: int
+    mail_domain: str
+    from_address: str
+    max_message_bytes: int
+    worker_processes: int
+    worker_threads: int
+    # How often a worker looks in the database for work that Redis lost.
+    sweep_interval: float
+    # Rows untouched for this long are considered lost and sent again.
+    sweep_grace: float
+    # A delivery claimed this long ago and not finished is taken to have died mid-send.
+    delivery_lease: float
+    # Replies read with less confidence than this go to review instead of changing state.
+    min_confidence: float
+    # Unknown reply tokens tolerated from one sender per hour before it is locked out.
+    token_guess_limit: int
+    heartbeat_timeout_ms: int
+    spool_dir: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spool_dir", self.home / "spool")
+
+    @property
+    def redis_socket_dir(self) -> Path:
+        return self.home / "redis"
+
+
+def load_settings() -> Settings:
+    home = Path(os.environ.get("TORII_HOME", "var")).resolve()
+    domain = os.environ.get("TORII_MAIL_DOMAIN", "torii.localhost").lower()
+    return Settings(
+        home=home,
+        database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{home / 'torii.sqlite3'}",
+        redis_url=os.environ.get("REDIS_URL") or None,
+        redis_namespace=os.environ.get("TORII_REDIS_NAMESPACE", "torii"),
+        smtp_url=os.environ.get("SMTP_URL") or None,
+        smtp_host=os.environ.get("TORII_SMTP_HOST", "127.0.0.1"),
+        smtp_port=_int("TORII_SMTP_PORT", 2525),
+        http_host=os.environ.get("TORII_HTTP_HOST", "127.0.0.1"),
+        http_port=_int("TORII_HTTP_PORT", 8025),
+        mail_domain=domain,
+        from_address=os.environ.get("TORII_FROM_ADDRESS", f"noreply@{domain}"),
+        max_message_bytes=_int("TORII_MAX_MESSAGE_BYTES", 25 * 1024 * 1024),
+        worker_processes=_int("TORII_WORKER_PROCESSES", 1),
+        worker_threads=_int("TORII_WORKER_THREADS", 4),
+        sweep_interval=_float("TORII_SWEEP_INTERVAL", 30.0),
+        sweep_grace=_float("TORII_SWEEP_GRACE", 60.0),
+        delivery_lease=_float("TORII_DELIVERY_LEASE", 120.0),
+        min_confidence=_float("TORII_MIN_CONFIDENCE", 0.8),
+        token_guess_limit=_int("TORII_TOKEN_GUESS_LIMIT", 10),
+        heartbeat_timeout_ms=_int("TORII_HEARTBEAT_TIMEOUT_MS", 15000),
+    )

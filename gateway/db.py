@@ -1,0 +1,113 @@
+"""Database engine and sessions.
+
+SQLite is the default (one file under TORII_HOME); PostgreSQL is used when
+DATABASE_URL points at one. On SQLite every transaction starts with
+``BEGIN IMMEDIATE`` so that two workers never read-then-write the same row
+concurrently (PostgreSQL gets the same from ``SELECT ... FOR UPDATE``), and
+``synchronous=FULL`` because a ``250`` promises the message is on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.models import Base, OutboundMessage
+
+log = logging.getLogger(__name__)
+
+_AFTER_COMMIT = "torii_after_commit"
+_ON_OUTBOUND = "torii_on_outbound"
+
+
+def engine_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; a bare postgresql:// would ask for psycopg2.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = engine_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """One engine and its session factory; created once per process."""
+
+    def __init__(self, url: str, on_outbound: Callable[[int], None] | None = None) -> None:
+        """``on_outbound`` is called with the id of each outbox row once its transaction commits."""
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={_ON_OUTBOUND: on_outbound})
+
+    def create_schema(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed at the end of the block, or rolled back."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's transaction has committed (never if it rolls back).
+
+    Tasks are enqueued this way, so a worker never picks up a row that is not yet visible
+    and a rolled-back transition enqueues nothing.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    actions = session.info.pop(_AFTER_COMMIT, [])
+    for action in actions:
+        try:
+            action()
+        except Exception:  # the row is committed; the sweep will find it again
+            log.exception("after-commit action failed; the sweep will retry it")
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+@event.listens_for(Session, "pending_to_persistent")
+def _dispatch_outbound(session: Session, instance: object) -> None:
+    # Outbox rows are sent by a task enqueued here, so no workflow has to remember to.
+    on_outbound = session.info.get(_ON_OUTBOUND)
+    if on_outbound is not None and isinstance(instance, OutboundMessage):
+        outbound_id = instance.id
+        after_commit(session, lambda: on_outbound(outbound_id))

@@ -1,0 +1,80 @@
+"""Delivering the outbox: claim a row, hand it to the transport, record the result.
+
+A row is claimed (``sending``, with a time) in its own short transaction, so the
+database is not locked while a relay is slow. A second task for the same row
+finds it ``sent`` or freshly claimed and does nothing; a claim older than the
+lease means its worker died mid-send, and the row may be sent again, with the
+same Message-ID and idempotency key. Temporary failures go back to ``queued``
+and are retried by Dramatiq with backoff; permanent ones end as ``failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from gateway.config import Settings
+from gateway.db import Database
+from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
+from gateway.models import OutboundMessage, OutboundStatus, utcnow
+from gateway.transports import Envelope, MailTransport
+from workflows.registry import WORKFLOWS, load_object
+from workflows.timeline import record
+
+log = logging.getLogger(__name__)
+
+
+def _claim(db: Database, settings: Settings, outbound_id: int) -> Envelope | None:
+    with db.transaction() as session:
+        row = session.get(OutboundMessage, outbound_id, with_for_update=True)
+        if row is None:
+            log.warning("deliver: outbound %s does not exist", outbound_id)
+            return None
+        if row.status in (OutboundStatus.SENT, OutboundStatus.FAILED):
+            return None
+        now = utcnow()
+        lease = timedelta(seconds=settings.delivery_lease)
+        if row.status == OutboundStatus.SENDING and row.claimed_at and row.claimed_at > now - lease:
+            return None
+        row.status = OutboundStatus.SENDING
+        row.claimed_at = now
+        row.attempts += 1
+        return Envelope(mail_from=row.envelope_from, rcpt_tos=(row.to_addr,), raw=row.raw, key=row.message_id)
+
+
+def deliver(db: Database, settings: Settings, transport: MailTransport, outbound_id: int) -> None:
+    envelope = _claim(db, settings, outbound_id)
+    if envelope is None:
+        return
+    try:
+        transport.send(envelope)
+    except TemporaryDeliveryError as exc:
+        _finish(db, settings, outbound_id, OutboundStatus.QUEUED, str(exc))
+        raise
+    except PermanentDeliveryError as exc:
+        _finish(db, settings, outbound_id, OutboundStatus.FAILED, str(exc))
+        return
+    _finish(db, settings, outbound_id, OutboundStatus.SENT, None)
+
+
+def _finish(db: Database, settings: Settings, outbound_id: int, status: OutboundStatus, error: str | None) -> None:
+    with db.transaction() as session:
+        row = session.get(OutboundMessage, outbound_id, with_for_update=True)
+        assert row is not None
+        row.status = status
+        row.last_error = error
+        if status == OutboundStatus.SENT:
+            row.sent_at = utcnow()
+            summary = f"{row.kind} mail delivered to {row.to_addr}"
+        elif status == OutboundStatus.FAILED:
+            summary = f"{row.kind} mail to {row.to_addr} failed for good: {error}"
+        else:
+            summary = f"{row.kind} mail to {row.to_addr} failed, will retry: {error}"
+        record(session, row.object_type, row.object_id, "delivery", summary, outbound_id=row.id,
+               status=str(status), attempt=row.attempts)
+        log.info("deliver: outbound %s %s (attempt %s)", row.id, status, row.attempts)
+        if status in (OutboundStatus.SENT, OutboundStatus.FAILED):
+            spec = WORKFLOWS.get(row.object_type)
+            obj = load_object(session, row.object_type, row.object_id, lock=True)
+            if spec is not None and obj is not None:
+                spec.after_delivery(session, settings, obj, row)

@@ -1,0 +1,125 @@
+"""``torii demo``: a partner conversation played through a running gateway, over real SMTP.
+
+Creates an issuer's invitations for the partners in samples/partners.json, waits
+for the invitation mails to leave, then delivers the replies in samples/replies/
+(their placeholders filled with each invitation's live reply address and
+Message-ID) and prints where every invitation ended and what mail went out.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gateway.config import Settings
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+# Placeholders in samples/replies/*.eml (see samples/compose.py).
+PLACEHOLDERS = ("__REPLY_TO__", "__IN_REPLY_TO__", "__PARTNER__", "__MESSAGE_ID__")
+
+
+def fill_sample(raw: bytes, *, reply_to: str, in_reply_to: str, partner: str, message_id: str) -> bytes:
+    for key, value in zip(PLACEHOLDERS, (reply_to, in_reply_to, partner, message_id), strict=True):
+        raw = raw.replace(key.encode(), value.encode())
+    return raw
+
+
+def _wait(check: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError("the gateway did not finish in time")
+
+
+def run_demo(settings: Settings) -> bool:
+    api = httpx.Client(base_url=f"http://{settings.http_host}:{settings.http_port}", timeout=30)
+    cast = json.loads((SAMPLES / "partners.json").read_text(encoding="utf-8"))
+    manifest = json.loads((SAMPLES / "replies" / "manifest.json").read_text(encoding="utf-8"))
+    run = uuid.uuid4().hex[:6]
+
+    print(f"\n== 1. {cast['issuer']['company']} invites {len(cast['partners'])} partners (POST /api/invitations)")
+    invitations: dict[str, dict[str, Any]] = {}
+    for key, partner in cast["partners"].items():
+        body = {
+            "issuer": cast["issuer"],
+            "partner": {"company": partner["company"], "name": partner["name"],
+                        "email": f"{key}-{run}@{key}.example"},
+            "language": partner["language"],
+            "approval_required": partner.get("approval_required", True),
+            "comment": "いつもお世話になっております。請求書の電子化のため、ご招待いたします。",
+        }
+        inv = api.post("/api/invitations", json=body).raise_for_status().json()
+        invitations[key] = inv
+        print(f"   INV-{inv['id']:<4} {partner['company']:<28} state={inv['state']:<9} reply to {inv['reply_to']}")
+
+    def sent_mail(inv: dict[str, Any]) -> dict[str, Any] | None:
+        mails = api.get("/api/outbox", params={"object_type": "invitation", "object_id": inv["id"]}).json()
+        return next((m for m in mails if m["kind"] == "invitation" and m["status"] == "sent"), None)
+
+    originals = {key: _wait(lambda inv=inv: sent_mail(inv)) for key, inv in invitations.items()}
+    print(f"\n== 2. Invitation mails sent (captured in {settings.spool_dir / 'mail'})")
+
+    print("\n== 3. Partners reply from their own mail clients (SMTP to "
+          f"{settings.smtp_host}:{settings.smtp_port})")
+    played = []
+    for item in manifest:
+        inv = invitations[item["partner"]]
+        message_id = f"{uuid.uuid4().hex}@{item['partner']}.example"
+        raw = fill_sample((SAMPLES / "replies" / item["file"]).read_bytes(), reply_to=inv["reply_to"],
+                          in_reply_to=originals[item["partner"]]["message_id"],
+                          partner=inv["partner"]["email"], message_id=message_id)
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+            smtp.sendmail(inv["partner"]["email"], [inv["reply_to"]], raw)
+
+        def processed(mid: str = message_id) -> dict[str, Any] | None:
+            found = api.get("/api/messages", params={"message_id": mid}).json()
+            return found[0] if found and found[0]["status"] != "received" else None
+
+        message = _wait(processed)
+        played.append((item, message))
+        print(f"   {item['file']:<42} → {message['status']:<9} {message['reason'] or ''}")
+
+    stranger = (b"From: someone@guess.example\r\nTo: reply+aaaaaaaaaaaaaaaaaaaaaaaa@" + settings.mail_domain.encode()
+                + b"\r\nSubject: Re: invitation\r\nMessage-ID: <" + f"{run}@guess.example".encode()
+                + b">\r\n\r\nApprove\r\n")
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        smtp.sendmail("someone@guess.example", [f"reply+aaaaaaaaaaaaaaaaaaaaaaaa@{settings.mail_domain}"], stranger)
+    forged = _wait(lambda: (f := api.get("/api/messages", params={"message_id": f"{run}@guess.example"}).json())
+                   and f[0]["status"] != "received" and f[0])
+    print(f"   {'(a guessed reply token)':<42} → {forged['status']:<9} {forged['reason']}")
+
+    print("\n== 4. Where every invitation ended")
+    ok = True
+    final = {key: api.get(f"/api/invitations/{inv['id']}").json() for key, inv in invitations.items()}
+    expected = {item["partner"]: item["expect_state"] for item in manifest}
+    for key, inv in final.items():
+        want = expected.get(key, "approved")
+        mark = "ok" if inv["state"] == want else f"EXPECTED {want}"
+        ok &= inv["state"] == want
+        print(f"   INV-{inv['id']:<4} {inv['partner']['company']:<28} {inv['state']:<9} "
+              f"contact={inv['contact_person'] or '-':<12} {mark}")
+
+    _wait(lambda: all(m["status"] == "sent" for m in api.get("/api/outbox").json()))
+    print("\n== 5. Mail the gateway sent (GET /api/outbox)")
+    ids = {inv["id"] for inv in invitations.values()}
+    for mail in api.get("/api/outbox").json():
+        if mail["object"]["id"] in ids:
+            print(f"   [{mail['status']}] {mail['kind']:<17} to {mail['to']:<34} {mail['subject']}")
+
+    review = api.get("/api/review").json()
+    print(f"\n== 6. Review queue: {len(review)} message(s) wait for an operator "
+          f"(console: http://{settings.http_host}:{settings.http_port}/)")
+    for message in review[-5:]:
+        print(f"   #{message['id']} from {message['from']}: {message['reason']}")
+    print("\nDemo " + ("finished: every invitation ended as expected." if ok else "FAILED: see above."))
+    return ok

@@ -1,0 +1,155 @@
+"""Database rows: what is received, what each business object is, what is sent.
+
+Status values are StrEnums stored as plain strings, so the schema is the same on
+SQLite and PostgreSQL and a new value needs no migration.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class InboundStatus(enum.StrEnum):
+    RECEIVED = "received"  # stored and acknowledged, not yet processed
+    PROCESSED = "processed"  # applied to its object
+    IGNORED = "ignored"  # kept, deliberately changes nothing (auto-reply, bounce, duplicate answer)
+    REFUSED = "refused"  # understood, but the object's state does not allow it
+    REVIEW = "review"  # a person must decide; reason says why
+    UNMATCHED = "unmatched"  # belongs to no known object (unknown or forged token)
+    RESOLVED = "resolved"  # was in review; an operator decided
+
+
+class OutboundStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class RawBlob(Base):
+    """Raw bytes exactly as received, keyed by their SHA-256 (stored once)."""
+
+    __tablename__ = "raw_blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    channel: Mapped[str] = mapped_column(String(16))  # smtp, imap, file
+    peer: Mapped[str | None] = mapped_column(String(255))
+    mail_from: Mapped[str | None] = mapped_column(String(998))  # envelope; "" is the null sender
+    rcpt_tos: Mapped[list[Any]] = mapped_column(default=list)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    from_addr: Mapped[str | None] = mapped_column(String(998))
+    subject: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(ForeignKey("raw_blobs.sha256"))
+    dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=InboundStatus.RECEIVED, index=True)
+    kind: Mapped[str | None] = mapped_column(String(32))  # reply, auto_reply, bounce, bulk, unknown
+    reason: Mapped[str | None] = mapped_column(Text)
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    parse: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_inbound_object", "object_type", "object_id"),)
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    issuer_company: Mapped[str] = mapped_column(String(255))
+    issuer_name: Mapped[str] = mapped_column(String(255))
+    issuer_email: Mapped[str] = mapped_column(String(320))
+    partner_company: Mapped[str] = mapped_column(String(255))
+    partner_name: Mapped[str] = mapped_column(String(255))
+    partner_email: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(16), default="email")
+    approval_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="ja")
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    contact_person: Mapped[str | None] = mapped_column(String(255))
+    reply_token: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OutboundMessage(Base):
+    """The outbox: written in the transaction that causes it, sent afterwards by an actor."""
+
+    __tablename__ = "outbound_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))  # which template: invitation, rejection_notice, ...
+    channel: Mapped[str] = mapped_column(String(16), default="mail")
+    envelope_from: Mapped[str] = mapped_column(String(998))
+    to_addr: Mapped[str] = mapped_column(String(998))
+    subject: Mapped[str] = mapped_column(Text)
+    reply_to: Mapped[str | None] = mapped_column(String(998))
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    status: Mapped[str] = mapped_column(String(16), default=OutboundStatus.QUEUED, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    cause_inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+
+    __table_args__ = (Index("ix_outbound_object", "object_type", "object_id"),)
+
+
+class Event(Base):
+    """One entry of an object's timeline: a message in or out, a transition, a refusal."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))  # inbound, outbound, delivered, transition, refused, review
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
+
+    __table_args__ = (Index("ix_events_object", "object_type", "object_id", "id"),)

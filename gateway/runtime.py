@@ -1,0 +1,94 @@
+"""One process's wiring: settings, database, broker, actors and transport, built in one place.
+
+Actors are thin: they take IDs and call a plain function that loads rows and
+commits. They are declared on this runtime's broker explicitly, never on a
+module-level default broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import replace
+
+import dramatiq
+import redis
+
+from gateway.broker import make_broker
+from gateway.config import Settings
+from gateway.db import Database
+from gateway.delivery import deliver
+from gateway.sweep import SweepResult, sweep
+from gateway.transports import MailTransport, transport_from_env
+from workflows import inbound
+
+log = logging.getLogger(__name__)
+
+INBOUND_QUEUE = "inbound"
+OUTBOUND_QUEUE = "outbound"
+
+
+class Runtime:
+    def __init__(self, settings: Settings, transport: MailTransport | None = None) -> None:
+        if not settings.redis_url:
+            raise ValueError("Runtime needs settings.redis_url (torii up starts a private Redis first)")
+        self.settings = settings
+        self.broker = make_broker(settings.redis_url, settings.redis_namespace, settings.heartbeat_timeout_ms)
+        self.transport = transport or transport_from_env(settings.spool_dir, settings.smtp_url)
+        self.db = Database(settings.database_url, on_outbound=self.enqueue_outbound)
+        self.process_inbound = dramatiq.Actor(
+            self._process_inbound, broker=self.broker, actor_name="process_inbound",
+            queue_name=INBOUND_QUEUE, priority=0, options={"max_retries": 10},
+        )
+        self.deliver = dramatiq.Actor(
+            self._deliver, broker=self.broker, actor_name="deliver",
+            queue_name=OUTBOUND_QUEUE, priority=0, options={"max_retries": 12, "min_backoff": 5000},
+        )
+
+    @classmethod
+    def with_redis_url(cls, settings: Settings, redis_url: str) -> Runtime:
+        return cls(replace(settings, redis_url=redis_url))
+
+    def _process_inbound(self, inbound_id: int) -> None:
+        inbound.process(self.db, self.settings, inbound_id)
+
+    def _deliver(self, outbound_id: int) -> None:
+        deliver(self.db, self.settings, self.transport, outbound_id)
+
+    def enqueue_inbound(self, inbound_id: int) -> None:
+        self.process_inbound.send(inbound_id)
+
+    def enqueue_outbound(self, outbound_id: int) -> None:
+        self.deliver.send(outbound_id)
+
+    def sweep_once(self) -> SweepResult:
+        return sweep(self.db, self.settings, self.enqueue_inbound, self.enqueue_outbound)
+
+    def close(self) -> None:
+        self.broker.close()
+        self.db.dispose()
+
+
+class SweepLoop(threading.Thread):
+    """Runs the sweep every ``sweep_interval`` seconds; one process at a time across all workers."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(name="torii-sweep", daemon=True)
+        self.runtime = runtime
+        self.stopping = threading.Event()
+        assert runtime.settings.redis_url
+        self.redis = redis.Redis.from_url(runtime.settings.redis_url)
+        self.lock_key = f"{runtime.settings.redis_namespace}:sweep-lock"
+
+    def run(self) -> None:
+        interval = self.runtime.settings.sweep_interval
+        while not self.stopping.wait(interval):
+            try:
+                # The lock expires before the next round, so a dead holder never blocks the sweep.
+                if self.redis.set(self.lock_key, "1", nx=True, px=max(int(interval * 900), 100)):
+                    self.runtime.sweep_once()
+            except Exception:
+                log.exception("sweep failed; trying again in %.0f s", interval)
+
+    def stop(self) -> None:
+        self.stopping.set()

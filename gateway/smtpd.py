@@ -1,0 +1,109 @@
+"""SMTP intake (aiosmtpd): what it does (``IntakeHandler``) apart from how it runs (``SmtpServer``).
+
+A ``250`` is answered only after the message is committed; a store that fails
+answers ``451`` so the client tries again. Only the gateway's own domain is
+accepted at RCPT: it is not a relay. The size limit is aiosmtpd's, answered
+with ``552`` as the DATA arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from gateway import intake
+from gateway.db import Database
+from gateway.errors import IntakeError
+
+log = logging.getLogger(__name__)
+
+OK = "250 2.0.0 OK"
+RELAY_DENIED = "550 5.7.1 Relaying denied: this server accepts mail for {domain} only"
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
+STORE_FAILED = "451 4.3.0 Message could not be stored; please try again later"
+
+MAX_RECIPIENTS = 100
+
+
+class IntakeHandler:
+    def __init__(self, db: Database, domain: str, enqueue: Callable[[int], None]) -> None:
+        self.db = db
+        self.domain = domain.lower()
+        self.enqueue = enqueue
+
+    def accepts(self, address: str) -> bool:
+        domain = address.rpartition("@")[2].lower().rstrip(".")
+        return domain == self.domain
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if not self.accepts(address):
+            log.info("smtp: refused RCPT %s from %s", address, session.peer)
+            return RELAY_DENIED.format(domain=self.domain)
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return TOO_MANY_RECIPIENTS
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        if isinstance(envelope.content, bytes) and not raw:
+            raw = envelope.content
+        store = functools.partial(
+            intake.store,
+            self.db,
+            raw,
+            channel="smtp",
+            mail_from=envelope.mail_from,
+            rcpt_tos=list(envelope.rcpt_tos),
+            peer=str(session.peer[0]) if session.peer else None,
+            enqueue=self.enqueue,
+        )
+        try:
+            # Storing blocks (a commit with fsync): never on the event loop.
+            stored = await asyncio.get_running_loop().run_in_executor(None, store)
+        except IntakeError as exc:
+            log.error("smtp: could not store message from %s: %s", envelope.mail_from, exc)
+            return STORE_FAILED
+        except Exception:
+            log.exception("smtp: unexpected error storing message from %s", envelope.mail_from)
+            return STORE_FAILED
+        return f"250 2.0.0 OK stored as {stored.id}"
+
+
+class SmtpServer:
+    """Runs an IntakeHandler on its own thread and event loop."""
+
+    def __init__(self, handler: IntakeHandler, host: str, port: int, max_message_bytes: int) -> None:
+        self.controller = Controller(
+            handler,
+            hostname=host,
+            port=port,
+            data_size_limit=max_message_bytes,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            ident="Torii ESMTP",
+            server_hostname=handler.domain,
+        )
+
+    def start(self) -> None:
+        self.controller.start()
+        log.info("smtp: listening on %s:%s", self.controller.hostname, self.controller.port)
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def __enter__(self) -> SmtpServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

@@ -1,0 +1,63 @@
+"""The sweep: work the database says is pending but Redis may have lost.
+
+A task can vanish (Redis restarted empty, a worker killed before it acknowledged,
+an enqueue that failed after a commit). The database is the truth: rows still
+``received`` or ``queued``, or ``sending`` past their lease, are enqueued again.
+Enqueuing twice is harmless because every task is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+
+from gateway.config import Settings
+from gateway.db import Database
+from gateway.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    inbound: int
+    outbound: int
+
+
+def sweep(
+    db: Database,
+    settings: Settings,
+    enqueue_inbound: Callable[[int], None],
+    enqueue_outbound: Callable[[int], None],
+) -> SweepResult:
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.sweep_grace)
+    lease = now - timedelta(seconds=settings.delivery_lease)
+    with db.sessions() as session:
+        inbound = list(session.scalars(
+            select(InboundMessage.id)
+            .where(InboundMessage.status == InboundStatus.RECEIVED, InboundMessage.updated_at < stale)
+            .order_by(InboundMessage.id).limit(BATCH)
+        ))
+        outbound = list(session.scalars(
+            select(OutboundMessage.id)
+            .where(or_(
+                and_(OutboundMessage.status == OutboundStatus.QUEUED, OutboundMessage.created_at < stale,
+                     or_(OutboundMessage.claimed_at.is_(None), OutboundMessage.claimed_at < stale)),
+                and_(OutboundMessage.status == OutboundStatus.SENDING, OutboundMessage.claimed_at < lease),
+            ))
+            .order_by(OutboundMessage.id).limit(BATCH)
+        ))
+    for inbound_id in inbound:
+        enqueue_inbound(inbound_id)
+    for outbound_id in outbound:
+        enqueue_outbound(outbound_id)
+    if inbound or outbound:
+        log.warning("sweep: re-enqueued %d inbound and %d outbound items", len(inbound), len(outbound))
+    return SweepResult(len(inbound), len(outbound))

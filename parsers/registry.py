@@ -1,0 +1,90 @@
+"""Parsers for what a reply says, chosen from an explicit registry.
+
+Each parser states how well it fits a message (``score``) and reads it
+(``parse``) into a frozen result with a confidence and human-readable
+reasons. The inbound pipeline asks ``choose`` for the best fit; adding a kind
+of object means adding a parser to ``REGISTRY``, nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from parsers.intent import read_invitation_answer
+from parsers.mime import ParsedMail
+from parsers.quotes import reply_text
+
+__all__ = ["ParseContext", "ParseResult", "Parser", "InvitationReplyParser", "REGISTRY", "choose"]
+
+log = logging.getLogger(__name__)
+
+# What of the reply text is kept in a result (it is stored with the message).
+MAX_REPLY_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    mail: ParsedMail
+    object_type: str | None
+    known_texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    parser: str
+    confidence: float
+    reasons: tuple[str, ...]
+    data: Mapping[str, object]
+
+
+class Parser(Protocol):
+    name: str
+
+    def score(self, ctx: ParseContext) -> float:
+        """How well this parser fits the message, 0..1; 0 means not at all."""
+        ...
+
+    def parse(self, ctx: ParseContext) -> ParseResult:
+        ...
+
+
+class InvitationReplyParser:
+    """A partner's answer to an invitation: approve / reject / hold, and a contact person."""
+
+    name = "invitation_reply"
+
+    def score(self, ctx: ParseContext) -> float:
+        return 1.0 if ctx.object_type == "invitation" else 0.0
+
+    def parse(self, ctx: ParseContext) -> ParseResult:
+        text = reply_text(ctx.mail, ctx.known_texts)
+        answer = read_invitation_answer(text, subject=ctx.mail.subject)
+        log.debug("invitation reply %s: %s (%.2f)", ctx.mail.message_id, answer.intent, answer.confidence)
+        return ParseResult(
+            parser=self.name,
+            confidence=answer.confidence,
+            reasons=answer.reasons,
+            data={
+                "intent": answer.intent.value if answer.intent else None,
+                "contact_person": answer.contact_person,
+                "evidence": answer.evidence,
+                "reply_text": text[:MAX_REPLY_TEXT],
+            },
+        )
+
+
+REGISTRY: tuple[Parser, ...] = (InvitationReplyParser(),)
+
+
+def choose(ctx: ParseContext, registry: Sequence[Parser] = REGISTRY) -> Parser | None:
+    """The parser with the highest score above 0; the first one listed on a tie."""
+    best: Parser | None = None
+    best_score = 0.0
+    for parser in registry:
+        score = parser.score(ctx)
+        if score > best_score:
+            best, best_score = parser, score
+    return best

@@ -1,0 +1,114 @@
+"""Durable intake, in process: a real aiosmtpd server and smtplib client over a real SQLite file."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from gateway import intake
+from gateway.db import Database
+from gateway.models import InboundMessage, RawBlob
+from gateway.smtpd import IntakeHandler, SmtpServer
+from harness import free_port
+
+MAIL = (b"From: Yamada <yamada@partner.example>\r\nTo: reply+abc@torii.test\r\n"
+        b"Subject: =?UTF-8?B?5om/6KqN?=\r\nMessage-ID: <m1@partner.example>\r\n\r\nOK\r\n")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 't.sqlite3'}")
+    database.create_schema()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def smtp(db: Database) -> Iterator[tuple[int, list[int]]]:
+    enqueued: list[int] = []
+    port = free_port()
+    with SmtpServer(IntakeHandler(db, "torii.test", enqueued.append), "127.0.0.1", port, 10_000):
+        yield port, enqueued
+
+
+def test_store_keeps_raw_bytes_and_header_summary(db: Database) -> None:
+    stored = intake.store(db, MAIL, channel="smtp", mail_from="yamada@partner.example",
+                          rcpt_tos=["Reply+abc@torii.test"])
+    with db.sessions() as session:
+        row = session.get(InboundMessage, stored.id)
+        assert row is not None
+        assert row.message_id == "m1@partner.example"
+        assert row.subject == "承認"
+        assert row.rcpt_tos == ["reply+abc@torii.test"]
+        assert row.size == len(MAIL)
+        blob = session.get(RawBlob, row.sha256)
+        assert blob is not None and blob.data == MAIL
+
+
+def test_a_message_relayed_twice_is_recorded_once(db: Database) -> None:
+    first = intake.store(db, MAIL, channel="smtp", mail_from="", rcpt_tos=[])
+    again = intake.store(db, b"Received: from mx2 by mx1; Sat, 21 Nov 2026 10:00:00 +0900\r\n" + MAIL,
+                         channel="smtp", mail_from="", rcpt_tos=[])
+    assert first.created and not again.created and again.id == first.id
+    changed = intake.store(db, MAIL.replace(b"OK", b"NG"), channel="smtp", mail_from="", rcpt_tos=[])
+    assert changed.created and changed.id != first.id
+
+
+def test_headers_too_broken_to_read_still_store_the_bytes(db: Database) -> None:
+    raw = b"\xff\xfe\x00garbage without any header\r\n\r\n\x00\x01"
+    stored = intake.store(db, raw, channel="file", mail_from=None, rcpt_tos=[])
+    with db.sessions() as session:
+        row = session.get(InboundMessage, stored.id)
+        assert row is not None
+        blob = session.get(RawBlob, row.sha256)
+        assert blob is not None and blob.data == raw
+
+
+def test_smtp_answers_250_only_after_the_row_is_committed(db: Database, smtp: tuple[int, list[int]]) -> None:
+    port, enqueued = smtp
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        client.sendmail("yamada@partner.example", ["reply+abc@torii.test"], MAIL)
+    # A second, independent connection sees the row the moment the client has its 250.
+    other = Database(db.url)
+    with other.sessions() as session:
+        rows = session.scalars(select(InboundMessage)).all()
+    other.dispose()
+    assert [r.message_id for r in rows] == ["m1@partner.example"]
+    assert enqueued == [rows[0].id]
+
+
+def test_smtp_answers_451_when_the_message_cannot_be_stored(db: Database, smtp: tuple[int, list[int]]) -> None:
+    port, enqueued = smtp
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE inbound_messages"))
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        client.ehlo()
+        client.mail("yamada@partner.example")
+        client.rcpt("reply+abc@torii.test")
+        code, reply = client.data(MAIL)
+    assert code == 451, reply
+    assert enqueued == []
+
+
+def test_smtp_refuses_relaying_to_other_domains(smtp: tuple[int, list[int]]) -> None:
+    port, _ = smtp
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        client.ehlo()
+        client.mail("a@b.example")
+        code, reply = client.rcpt("victim@elsewhere.example")
+    assert code == 550 and b"Relaying denied" in reply
+
+
+def test_smtp_refuses_oversize_messages_with_552(smtp: tuple[int, list[int]]) -> None:
+    port, enqueued = smtp
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        client.ehlo()
+        client.mail("a@partner.example")
+        client.rcpt("reply+abc@torii.test")
+        code, _ = client.data(MAIL + (b"x" * 76 + b"\r\n") * 300)
+    assert code == 552
+    assert enqueued == []

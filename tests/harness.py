@@ -1,0 +1,188 @@
+"""Real servers for tests: a private Redis, a database of the run's own, a running gateway.
+
+Nothing here touches data it did not create: Redis is a private server in a
+temporary directory, SQLite is a temporary file, and on PostgreSQL (when
+DATABASE_URL is set) each run creates and later drops a database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], T | None], timeout: float = 20.0, interval: float = 0.05,
+             what: str = "condition") -> T:
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last value: {last!r}")
+
+
+@contextmanager
+def private_database(tmp: Path) -> Iterator[str]:
+    """A database URL for this run alone: SQLite in ``tmp``, or a fresh PostgreSQL database."""
+    server_url = os.environ.get("DATABASE_URL", "")
+    if not server_url.startswith(("postgresql", "postgres")):
+        yield f"sqlite:///{tmp / 'torii.sqlite3'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"torii_test_{uuid.uuid4().hex[:10]}"
+    url = make_url(server_url.replace("+psycopg", ""))
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class GatewayProcess:
+    """``torii up`` (or another torii command) as a child process, driven over HTTP and SMTP."""
+
+    def __init__(self, home: Path, env: dict[str, str], command: str = "up") -> None:
+        self.home = home
+        self.env = env
+        self.command = command
+        self.smtp_port = int(env["TORII_SMTP_PORT"])
+        self.http_port = int(env["TORII_HTTP_PORT"])
+        self.domain = env["TORII_MAIL_DOMAIN"]
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.http_port}", timeout=30)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = home / f"{command}.log"
+
+    def start(self, timeout: float = 60.0) -> GatewayProcess:
+        self.home.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gateway.cli", self.command], env=self.env, cwd=REPO,
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+
+        def healthy() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"torii {self.command} exited early:\n{self.log_tail()}")
+            try:
+                return self.http.get("/api/health").status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout, 0.1, "the gateway to answer /api/health")
+        return self
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 40.0) -> int:
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired as exc:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(f"torii {self.command} did not stop on {sig}:\n{self.log_tail()}") from exc
+        self.http.close()
+        return self.process.returncode
+
+    # -- driving it --------------------------------------------------------------------------
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def send(self, raw: bytes, *, rcpt: str | list[str], mail_from: str = "sender@partner.example") -> str:
+        """Deliver over SMTP; return the server's reply to DATA."""
+        rcpts = [rcpt] if isinstance(rcpt, str) else rcpt
+        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as client:
+            client.ehlo("test.client")
+            client.mail(mail_from)
+            for r in rcpts:
+                code, msg = client.rcpt(r)
+                if code >= 400:
+                    raise smtplib.SMTPRecipientsRefused({r: (code, msg)})
+            code, msg = client.data(raw)
+            if code >= 400:
+                raise smtplib.SMTPDataError(code, msg)
+            return f"{code} {msg.decode()}"
+
+    def invitation(self, invitation_id: int) -> dict[str, Any]:
+        return dict(self.api("GET", f"/api/invitations/{invitation_id}"))
+
+    def wait_state(self, invitation_id: int, state: str, timeout: float = 30.0) -> dict[str, Any]:
+        return wait_for(
+            lambda: (inv := self.invitation(invitation_id))["state"] == state and inv,
+            timeout, 0.1, f"invitation {invitation_id} to be {state}",
+        )
+
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        found = self.api("GET", "/api/messages", params={"message_id": message_id})
+        return found[0] if found else None
+
+    def wait_message(self, message_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        return wait_for(
+            lambda: (m := self.message(message_id)) and m["status"] != "received" and m,
+            timeout, 0.1, f"message {message_id} to be processed",
+        )
+
+    def outbox(self, **params: Any) -> list[dict[str, Any]]:
+        return list(self.api("GET", "/api/outbox", params=params))
+
+
+def gateway_env(home: Path, database_url: str, redis_url: str | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TORII_")}
+    env.pop("REDIS_URL", None)
+    env.update(
+        TORII_HOME=str(home),
+        DATABASE_URL=database_url,
+        TORII_SMTP_PORT=str(free_port()),
+        TORII_HTTP_PORT=str(free_port()),
+        TORII_MAIL_DOMAIN="torii.test",
+        TORII_MAX_MESSAGE_BYTES=str(2 * 1024 * 1024),
+        TORII_SWEEP_INTERVAL="1",
+        TORII_SWEEP_GRACE="3",
+        TORII_DELIVERY_LEASE="10",
+        TORII_HEARTBEAT_TIMEOUT_MS="5000",
+        TORII_REDIS_NAMESPACE=f"torii-test-{uuid.uuid4().hex[:8]}",
+        PYTHONUNBUFFERED="1",
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    env.update(extra)
+    return env

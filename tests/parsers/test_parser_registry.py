@@ -1,0 +1,69 @@
+"""The parser registry: the invitation reply parser is chosen for invitations and reads the answer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from email.mime.text import MIMEText
+
+from parsers.mime import parse_mail
+from parsers.registry import REGISTRY, InvitationReplyParser, ParseContext, Parser, ParseResult, choose
+
+INVITATION = ("このメールにそのまま返信し、次のいずれかをお書きください。\n"
+              "承認 / 非承認 / 保留 のいずれかをご返信ください。")
+
+
+def context(body: str, object_type: str | None = "invitation", known: tuple[str, ...] = ()) -> ParseContext:
+    msg = MIMEText(body, "plain", "utf-8")
+    msg["Subject"] = "Re: 【ご招待】"
+    return ParseContext(mail=parse_mail(msg.as_bytes()), object_type=object_type, known_texts=known)
+
+
+def test_the_invitation_parser_is_chosen_for_an_invitation() -> None:
+    assert isinstance(choose(context("承認します")), InvitationReplyParser)
+
+
+def test_no_parser_is_chosen_for_an_unknown_object() -> None:
+    assert choose(context("承認します", object_type=None)) is None
+    assert choose(context("承認します", object_type="order")) is None
+
+
+def test_parse_reads_intent_contact_and_the_new_text_only() -> None:
+    body = f"保留でお願いします\n担当者：佐藤 花子様\n\n{INVITATION}"
+    result = InvitationReplyParser().parse(context(body, known=(INVITATION,)))
+    assert result.parser == "invitation_reply"
+    assert result.data["intent"] == "hold"
+    assert result.data["contact_person"] == "佐藤 花子"
+    assert result.data["reply_text"] == "保留でお願いします\n担当者:佐藤 花子様"
+    assert result.confidence >= 0.9
+    json.dumps(dict(result.data))  # stored with the message as JSON
+
+
+def test_an_unclear_reply_has_no_intent_and_low_confidence() -> None:
+    result = InvitationReplyParser().parse(context("ご連絡ありがとうございます。"))
+    assert result.data["intent"] is None
+    assert result.confidence < 0.5
+    assert result.reasons == ("no answer word found",)
+
+
+@dataclass
+class _Fixed:
+    name: str
+    fit: float
+
+    def score(self, ctx: ParseContext) -> float:
+        return self.fit
+
+    def parse(self, ctx: ParseContext) -> ParseResult:
+        return ParseResult(self.name, 1.0, (), {})
+
+
+def test_choose_takes_the_highest_score_above_zero() -> None:
+    low, high, none = _Fixed("low", 0.2), _Fixed("high", 0.7), _Fixed("none", 0.0)
+    registry: list[Parser] = [low, high, none]
+    assert choose(context("x"), registry) is high
+    assert choose(context("x"), [none]) is None
+
+
+def test_the_registry_lists_every_parser_explicitly() -> None:
+    assert [p.name for p in REGISTRY] == ["invitation_reply"]

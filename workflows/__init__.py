@@ -1,0 +1,1 @@
+"""Business workflows: state machines as tables, and what each transition causes."""

@@ -1,0 +1,301 @@
+"""Processing one inbound message: a short pipeline of named steps ending in a stored Outcome.
+
+    parse MIME → classify (automatic or personal) → correlate (which object)
+      → authenticate (is it the partner) → read (parser registry) → decide (apply or review)
+
+Every run ends in exactly one status with a reason, written on the message row in
+the same transaction as whatever the message caused. A message is processed at
+most once: the row is locked and must still be ``received``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from gateway.config import Settings
+from gateway.db import Database
+from gateway.errors import InvalidRequest, NotFound, TransitionRefused
+from gateway.models import InboundMessage, InboundStatus, Invitation, OutboundMessage, RawBlob, utcnow
+from parsers.automatic import MailKind, classify_automatic
+from parsers.mime import ParsedMail, parse_mail
+from parsers.registry import ParseContext, ParseResult, choose
+from workflows.registry import WORKFLOWS, load_object
+from workflows.timeline import record
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_TOKEN = "unknown token"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: InboundStatus
+    kind: str
+    reason: str | None
+    object_type: str | None = None
+    object_id: int | None = None
+    parse: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Correlation:
+    object_type: str | None
+    object_id: int | None
+    via: str  # how it was found: "reply token", "In-Reply-To", ...
+    problem: str | None = None  # set when the message claims an object it may not belong to
+    problem_status: InboundStatus = InboundStatus.REVIEW
+
+
+@dataclass
+class Step:
+    """What the pipeline knows so far about one message."""
+
+    session: Session
+    settings: Settings
+    row: InboundMessage
+    mail: ParsedMail
+    correlation: Correlation = field(default_factory=lambda: Correlation(None, None, "none"))
+
+
+def process(db: Database, settings: Settings, inbound_id: int) -> Outcome | None:
+    """Run the pipeline for one stored message; None when it was already processed."""
+    with db.transaction() as session:
+        row = session.get(InboundMessage, inbound_id, with_for_update=True)
+        if row is None:
+            log.warning("process: inbound %s does not exist", inbound_id)
+            return None
+        if row.status != InboundStatus.RECEIVED:
+            return None
+        blob = session.get(RawBlob, row.sha256)
+        assert blob is not None
+        try:
+            with session.begin_nested():
+                outcome = run(session, settings, row, blob.data)
+        except SQLAlchemyError:
+            raise  # the database itself failed: let the task be retried
+        except Exception as exc:  # a bug or an input nobody foresaw: keep it for a person
+            log.exception("process: inbound %s failed", inbound_id)
+            outcome = Outcome(InboundStatus.REVIEW, row.kind or "unknown", f"internal error: {exc!r}"[:500],
+                              row.object_type, row.object_id)
+        _store_outcome(session, row, outcome)
+        log.info("process: inbound %s → %s (%s)", inbound_id, outcome.status, outcome.reason)
+        return outcome
+
+
+def _store_outcome(session: Session, row: InboundMessage, outcome: Outcome) -> None:
+    row.status = outcome.status
+    row.kind = outcome.kind
+    row.reason = outcome.reason
+    row.object_type = outcome.object_type
+    row.object_id = outcome.object_id
+    row.parse = outcome.parse
+    if outcome.status == InboundStatus.REVIEW and outcome.object_type and outcome.object_id:
+        record(session, outcome.object_type, outcome.object_id, "review",
+               f"sent to review: {outcome.reason}", inbound_id=row.id)
+
+
+def run(session: Session, settings: Settings, row: InboundMessage, raw: bytes) -> Outcome:
+    step = Step(session, settings, row, parse_mail(raw))
+    if step.mail.from_addr:
+        row.from_addr = step.mail.from_addr
+    step.correlation = correlate(step)
+    corr = step.correlation
+    if corr.object_type and corr.object_id:
+        record(session, corr.object_type, corr.object_id, "inbound",
+               f"mail from {step.mail.from_addr or row.mail_from}: {step.mail.subject[:120]}",
+               inbound_id=row.id, via=corr.via, message_id=row.message_id)
+
+    verdict = classify_automatic(step.mail, row.mail_from)
+    if verdict.kind != MailKind.PERSONAL:
+        # Auto-replies, bounces and list mail never change state and are never answered.
+        return _outcome(step, InboundStatus.IGNORED, verdict.kind.value, verdict.reason)
+    if corr.object_type is None:
+        return _outcome(step, corr.problem_status, "unknown", corr.problem)
+    if corr.problem:
+        return _outcome(step, corr.problem_status, "reply", corr.problem)
+    problem = authenticate(step)
+    if problem:
+        return _outcome(step, InboundStatus.REVIEW, "reply", problem)
+    return decide(step, read(step))
+
+
+def _outcome(step: Step, status: InboundStatus, kind: str, reason: str | None,
+             parse: dict[str, Any] | None = None) -> Outcome:
+    corr = step.correlation
+    if step.mail.defects:
+        # What was wrong with the MIME stays on the message for whoever reviews it.
+        parse = (parse or {}) | {"defects": list(step.mail.defects)}
+    return Outcome(status, kind, reason, corr.object_type, corr.object_id, parse)
+
+
+_TOKEN_ADDRESS = re.compile(r"^reply\+([a-z0-9]+)@(.+)$")
+
+
+def _tokens(step: Step) -> list[str]:
+    """Reply tokens in the envelope recipients; in To/Cc only when there is no envelope (files, IMAP)."""
+    addresses = list(step.row.rcpt_tos) or [*step.mail.to_addrs, *step.mail.cc_addrs]
+    tokens = []
+    for address in addresses:
+        match = _TOKEN_ADDRESS.match(address.strip().lower())
+        if match and match.group(2) == step.settings.mail_domain:
+            tokens.append(match.group(1))
+    return tokens
+
+
+def correlate(step: Step) -> Correlation:
+    session = step.session
+    referenced: OutboundMessage | None = None
+    ids = [*step.mail.in_reply_to, *step.mail.references]
+    if ids:
+        referenced = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.message_id.in_(ids)).limit(1)
+        ).first()
+    tokens = _tokens(step)
+    if tokens:
+        invitation = session.scalars(select(Invitation).where(Invitation.reply_token.in_(tokens))).first()
+        if invitation is None:
+            return Correlation(None, None, "reply token", _unknown_token_reason(step),
+                               InboundStatus.UNMATCHED)
+        if referenced is not None and (referenced.object_type, referenced.object_id) != ("invitation", invitation.id):
+            return Correlation("invitation", invitation.id, "reply token",
+                               "reply token and In-Reply-To point at different objects")
+        return Correlation("invitation", invitation.id, "reply token")
+    if referenced is not None:
+        return Correlation(referenced.object_type, referenced.object_id, "In-Reply-To")
+    return Correlation(None, None, "none", "no reply token and no reference to a message we sent",
+                       InboundStatus.UNMATCHED)
+
+
+def _unknown_token_reason(step: Step) -> str:
+    sender = step.mail.from_addr or step.row.mail_from
+    since = utcnow() - timedelta(hours=1)
+    earlier = step.session.scalar(
+        select(func.count()).select_from(InboundMessage).where(
+            or_(InboundMessage.from_addr == sender, InboundMessage.mail_from == sender),
+            InboundMessage.reason.like(f"{UNKNOWN_TOKEN}%"),
+            InboundMessage.received_at >= since,
+        )
+    ) or 0
+    if earlier + 1 >= step.settings.token_guess_limit:
+        return f"{UNKNOWN_TOKEN}; {sender} is locked out after {earlier + 1} unknown tokens within an hour"
+    return UNKNOWN_TOKEN
+
+
+def _locked_out(step: Step) -> bool:
+    sender = step.mail.from_addr
+    since = utcnow() - timedelta(hours=1)
+    count = step.session.scalar(
+        select(func.count()).select_from(InboundMessage).where(
+            InboundMessage.from_addr == sender,
+            InboundMessage.reason.like(f"{UNKNOWN_TOKEN}%"),
+            InboundMessage.received_at >= since,
+        )
+    ) or 0
+    return count >= step.settings.token_guess_limit
+
+
+def _domain(address: str | None) -> str:
+    return (address or "").rpartition("@")[2].lower()
+
+
+def authenticate(step: Step) -> str | None:
+    """Is the sender who the object expects? A reason when not, None when it is."""
+    if step.mail.from_addr and _locked_out(step):
+        return f"sender {step.mail.from_addr} is locked out after too many unknown tokens"
+    if step.correlation.object_type == "invitation":
+        invitation = step.session.get(Invitation, step.correlation.object_id)
+        assert invitation is not None
+        sender = step.mail.from_addr
+        if sender is None:
+            return "the reply has no readable From address"
+        if sender != invitation.partner_email.lower() and _domain(sender) != _domain(invitation.partner_email):
+            return f"sender {sender} is not the invited partner ({invitation.partner_email})"
+    return None
+
+
+def read(step: Step) -> ParseResult | None:
+    corr = step.correlation
+    known = tuple(
+        step.session.scalars(
+            select(OutboundMessage.text).where(
+                OutboundMessage.object_type == corr.object_type, OutboundMessage.object_id == corr.object_id
+            )
+        )
+    )
+    ctx = ParseContext(mail=step.mail, object_type=corr.object_type, known_texts=known)
+    parser = choose(ctx)
+    return parser.parse(ctx) if parser else None
+
+
+def _parse_record(result: ParseResult) -> dict[str, Any]:
+    return {
+        "parser": result.parser,
+        "confidence": result.confidence,
+        "reasons": list(result.reasons),
+        "data": dict(result.data),
+    }
+
+
+def decide(step: Step, result: ParseResult | None) -> Outcome:
+    if result is None:
+        return _outcome(step, InboundStatus.REVIEW, "reply", "no parser for this kind of message")
+    parse = _parse_record(result)
+    intent = result.data.get("intent")
+    if not isinstance(intent, str) or result.confidence < step.settings.min_confidence:
+        why = "; ".join(result.reasons) or "unclear"
+        return _outcome(step, InboundStatus.REVIEW, "reply",
+                        f"answer unclear (confidence {result.confidence:.2f}): {why}", parse)
+    contact = result.data.get("contact_person")
+    corr = step.correlation
+    assert corr.object_type is not None and corr.object_id is not None
+    try:
+        _apply(step.session, step.settings, step.row, corr.object_type, corr.object_id, intent,
+               contact if isinstance(contact, str) else None)
+    except TransitionRefused as refused:
+        return _outcome(step, InboundStatus.REFUSED, "reply", refused.reason, parse)
+    return _outcome(step, InboundStatus.PROCESSED, "reply", f"{intent} applied", parse)
+
+
+def _apply(session: Session, settings: Settings, row: InboundMessage, object_type: str, object_id: int,
+           intent: str, contact: str | None) -> None:
+    """Fire the intent on the object; a refusal is recorded on the timeline, then re-raised."""
+    spec = WORKFLOWS[object_type]
+    obj = load_object(session, object_type, object_id, lock=True)
+    if obj is None:
+        raise NotFound(f"{object_type} {object_id} does not exist")
+    try:
+        spec.fire(session, settings, obj, intent, inbound=row, contact_person=contact)
+    except TransitionRefused as refused:
+        record(session, object_type, object_id, "refused", f"{intent} refused: {refused.reason}",
+               inbound_id=row.id, trigger=intent, state=refused.state)
+        raise
+
+
+def resolve(db: Database, settings: Settings, inbound_id: int, intent: str, contact: str | None) -> InboundMessage:
+    """An operator decides a message in review: apply ``intent`` to its object."""
+    with db.transaction() as session:
+        row = session.get(InboundMessage, inbound_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"message {inbound_id} does not exist")
+        if row.status != InboundStatus.REVIEW:
+            raise InvalidRequest(f"message {inbound_id} is {row.status}, not in review")
+        if not row.object_type or not row.object_id:
+            raise InvalidRequest(f"message {inbound_id} belongs to no object; nothing to apply")
+        spec = WORKFLOWS[row.object_type]
+        if intent not in spec.answers:
+            raise InvalidRequest(f"intent must be one of {sorted(spec.answers)}")
+        try:
+            _apply(session, settings, row, row.object_type, row.object_id, intent, contact)
+        except TransitionRefused as refused:
+            raise InvalidRequest(refused.reason) from refused
+        row.status = InboundStatus.RESOLVED
+        row.reason = f"{row.reason}; resolved by an operator: {intent}"
+        return row

@@ -1,0 +1,253 @@
+"""The invitation (招待) workflow, after manual 000.
+
+An issuer invites a partner who is not on the platform. The partner answers
+済 (approve), 非 (reject) or 未 (hold). Approved is final; a rejection sends the
+issuer a rejection notice (非承認通知メール); going from held to rejected keeps
+the contact person; issuers that need no approval connect at once. The manual
+locks only ``approved``, so a rejected invitation may still be approved or held.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.config import Settings
+from gateway.errors import InvalidRequest
+from gateway.models import InboundMessage, Invitation, OutboundMessage, OutboundStatus
+from workflows.machine import Machine, Refusal, Transition
+from workflows.mail import queue_mail
+from workflows.timeline import record
+
+OBJECT_TYPE = "invitation"
+
+
+@dataclass
+class InvitationContext:
+    session: Session
+    settings: Settings
+    invitation: Invitation
+    inbound: InboundMessage | None = None
+    contact_person: str | None = None
+    source_state: str = field(default="")
+
+
+def reply_address(invitation: Invitation, settings: Settings) -> str:
+    return f"reply+{invitation.reply_token}@{settings.mail_domain}"
+
+
+def new_reply_token() -> str:
+    # 120 random bits, lower-case base32: survives mail systems that fold the local part's case.
+    return base64.b32encode(secrets.token_bytes(15)).decode("ascii").lower()
+
+
+def _mail_context(invitation: Invitation, settings: Settings) -> dict[str, Any]:
+    return {"invitation": invitation, "reply_address": reply_address(invitation, settings)}
+
+
+def _set_contact(ctx: InvitationContext) -> None:
+    if ctx.contact_person:
+        ctx.invitation.contact_person = ctx.contact_person
+
+
+def _set_contact_unless_held(ctx: InvitationContext) -> None:
+    # Manual 000: 未承認から非承認に変更した場合、自社の担当者は変更されません。
+    if ctx.source_state != "held":
+        _set_contact(ctx)
+
+
+def _send_rejection_notice(ctx: InvitationContext) -> None:
+    inv = ctx.invitation
+    queue_mail(
+        ctx.session,
+        object_type=OBJECT_TYPE,
+        object_id=inv.id,
+        kind="rejection_notice",
+        language=inv.language,
+        context=_mail_context(inv, ctx.settings),
+        to_addr=inv.issuer_email,
+        to_name=inv.issuer_name,
+        from_addr=ctx.settings.from_address,
+        from_name="Torii",
+        domain=ctx.settings.mail_domain,
+        cause_inbound_id=ctx.inbound.id if ctx.inbound else None,
+    )
+
+
+def _tell_partner_already_approved(ctx: InvitationContext) -> None:
+    inv = ctx.invitation
+    queue_mail(
+        ctx.session,
+        object_type=OBJECT_TYPE,
+        object_id=inv.id,
+        kind="already_approved",
+        language=inv.language,
+        context=_mail_context(inv, ctx.settings),
+        to_addr=inv.partner_email,
+        to_name=inv.partner_name,
+        from_addr=reply_address(inv, ctx.settings),
+        from_name=inv.issuer_company,
+        domain=ctx.settings.mail_domain,
+        in_reply_to=ctx.inbound.message_id if ctx.inbound else None,
+        cause_inbound_id=ctx.inbound.id if ctx.inbound else None,
+    )
+
+
+ANSWERABLE = frozenset({"issued", "sent"})
+
+MACHINE: Machine[InvitationContext] = Machine(
+    name="invitation",
+    states=("issued", "sent", "approved", "rejected", "held", "undeliverable"),
+    initial="issued",
+    final=frozenset({"approved"}),
+    transitions=(
+        Transition("connect", frozenset({"issued"}), "approved"),
+        Transition("delivered", frozenset({"issued"}), "sent"),
+        Transition("approve", ANSWERABLE | {"held", "rejected"}, "approved", (_set_contact,)),
+        Transition(
+            "reject", ANSWERABLE | {"held"}, "rejected", (_set_contact_unless_held, _send_rejection_notice)
+        ),
+        Transition("hold", ANSWERABLE | {"rejected"}, "held", (_set_contact,)),
+        Transition("undeliverable", frozenset({"issued", "sent"}), "undeliverable"),
+    ),
+    refusals=(
+        Refusal("approve", frozenset({"approved"}), "the invitation is already approved"),
+        Refusal(
+            "reject",
+            frozenset({"approved"}),
+            "the invitation is already approved and can no longer be rejected",
+            (_tell_partner_already_approved,),
+        ),
+        Refusal(
+            "hold",
+            frozenset({"approved"}),
+            "the invitation is already approved and can no longer be put on hold",
+            (_tell_partner_already_approved,),
+        ),
+        Refusal("reject", frozenset({"rejected"}), "the invitation is already rejected"),
+        Refusal("hold", frozenset({"held"}), "the invitation is already on hold"),
+    ),
+)
+
+
+def fire(
+    session: Session,
+    settings: Settings,
+    invitation: Invitation,
+    trigger: str,
+    *,
+    inbound: InboundMessage | None = None,
+    contact_person: str | None = None,
+) -> None:
+    """Apply one event and record the transition; raises TransitionRefused, having run its effects."""
+    ctx = InvitationContext(
+        session=session,
+        settings=settings,
+        invitation=invitation,
+        inbound=inbound,
+        contact_person=contact_person,
+        source_state=invitation.state,
+    )
+    MACHINE.fire(invitation, trigger, ctx)
+    record(
+        session,
+        OBJECT_TYPE,
+        invitation.id,
+        "transition",
+        f"{trigger}: {ctx.source_state} → {invitation.state}",
+        inbound_id=inbound.id if inbound else None,
+        trigger=trigger,
+        source=ctx.source_state,
+        dest=invitation.state,
+        contact_person=invitation.contact_person,
+    )
+
+
+def _text(body: dict[str, Any], section: str, key: str, *, required: bool = True) -> str:
+    part = body.get(section)
+    if not isinstance(part, dict):
+        raise InvalidRequest(f"{section} must be an object")
+    value = part.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidRequest(f"{section}.{key} is required")
+    if "\n" in value or "\r" in value:
+        raise InvalidRequest(f"{section}.{key} must be one line")
+    return value.strip()
+
+
+def _email(body: dict[str, Any], section: str) -> str:
+    value = _text(body, section, "email")
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or " " in value:
+        raise InvalidRequest(f"{section}.email is not an email address")
+    return value
+
+
+def create(session: Session, settings: Settings, body: dict[str, Any]) -> Invitation:
+    """Create an invitation from an API body and queue the invitation mail to the partner."""
+    channel = body.get("channel", "email")
+    if channel != "email":
+        raise InvalidRequest(f"channel {channel!r} is not supported yet; use 'email'")
+    language = body.get("language", "ja")
+    if language not in ("ja", "en"):
+        raise InvalidRequest("language must be 'ja' or 'en'")
+    approval_required = body.get("approval_required", True)
+    if not isinstance(approval_required, bool):
+        raise InvalidRequest("approval_required must be true or false")
+    comment = body.get("comment", "")
+    if not isinstance(comment, str):
+        raise InvalidRequest("comment must be a string")
+    invitation = Invitation(
+        issuer_company=_text(body, "issuer", "company"),
+        issuer_name=_text(body, "issuer", "name"),
+        issuer_email=_email(body, "issuer"),
+        partner_company=_text(body, "partner", "company"),
+        partner_name=_text(body, "partner", "name"),
+        partner_email=_email(body, "partner"),
+        channel=channel,
+        approval_required=approval_required,
+        comment=comment,
+        language=language,
+        state=MACHINE.initial,
+        reply_token=new_reply_token(),
+    )
+    session.add(invitation)
+    session.flush()
+    record(
+        session,
+        OBJECT_TYPE,
+        invitation.id,
+        "created",
+        f"invitation from {invitation.issuer_company} to {invitation.partner_company}",
+        approval_required=approval_required,
+    )
+    if not approval_required:
+        fire(session, settings, invitation, "connect")
+    queue_mail(
+        session,
+        object_type=OBJECT_TYPE,
+        object_id=invitation.id,
+        kind="invitation",
+        language=language,
+        context=_mail_context(invitation, settings),
+        to_addr=invitation.partner_email,
+        to_name=invitation.partner_name,
+        from_addr=reply_address(invitation, settings),
+        from_name=invitation.issuer_company,
+        domain=settings.mail_domain,
+        reply_to=reply_address(invitation, settings),
+    )
+    return invitation
+
+
+def after_delivery(session: Session, settings: Settings, invitation: Invitation, outbound: OutboundMessage) -> None:
+    """The invitation mail was delivered (issued → sent) or failed for good (→ undeliverable)."""
+    if outbound.kind != "invitation":
+        return
+    trigger = "delivered" if outbound.status == OutboundStatus.SENT else "undeliverable"
+    if MACHINE.allows(invitation.state, trigger):
+        fire(session, settings, invitation, trigger)

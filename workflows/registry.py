@@ -1,0 +1,42 @@
+"""Which workflow owns which object type: the one place that maps names to workflows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from gateway.config import Settings
+from gateway.models import Base, OutboundMessage
+from workflows import invitation
+from workflows.machine import Machine
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    object_type: str
+    model: type[Base]
+    machine: Machine[object]
+    after_delivery: Callable[[Session, Settings, object, OutboundMessage], None]
+    fire: Callable[..., None]
+    answers: frozenset[str]  # the triggers a reply (or an operator deciding one) may fire
+
+
+WORKFLOWS: dict[str, WorkflowSpec] = {
+    invitation.OBJECT_TYPE: WorkflowSpec(
+        object_type=invitation.OBJECT_TYPE,
+        model=invitation.Invitation,
+        machine=invitation.MACHINE,  # type: ignore[arg-type]
+        after_delivery=invitation.after_delivery,  # type: ignore[arg-type]
+        fire=invitation.fire,
+        answers=frozenset({"approve", "reject", "hold"}),
+    ),
+}
+
+
+def load_object(session: Session, object_type: str, object_id: int, *, lock: bool = False) -> object | None:
+    spec = WORKFLOWS.get(object_type)
+    if spec is None:
+        return None
+    return session.get(spec.model, object_id, with_for_update=lock)

@@ -1,0 +1,43 @@
+"""The audit timeline: every message in or out, every transition and refusal, in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.models import Event
+
+
+def record(
+    session: Session,
+    object_type: str,
+    object_id: int,
+    kind: str,
+    summary: str,
+    *,
+    inbound_id: int | None = None,
+    outbound_id: int | None = None,
+    **data: Any,
+) -> Event:
+    event = Event(
+        object_type=object_type,
+        object_id=object_id,
+        kind=kind,
+        summary=summary,
+        data=data,
+        inbound_id=inbound_id,
+        outbound_id=outbound_id,
+    )
+    session.add(event)
+    return event
+
+
+def timeline(session: Session, object_type: str, object_id: int) -> list[Event]:
+    query = (
+        select(Event)
+        .where(Event.object_type == object_type, Event.object_id == object_id)
+        .order_by(Event.id)
+    )
+    return list(session.scalars(query))
