@@ -13,4 +13,6 @@ from dramatiq.brokers.redis import RedisBroker
 def make_broker(redis_url: str, namespace: str, heartbeat_timeout_ms: int) -> RedisBroker:
     # A worker that dies keeps its unacknowledged messages; another worker's maintenance
     # pass gives them back after heartbeat_timeout. The database sweep is the backstop.
-    return RedisBroker(url=redis_url, namespace=namespace, heartbeat_timeout=heartbeat_timeout_ms)
+    return RedisBroker(  # type: ignore[no-untyped-call]
+        url=redis_url, namespace=namespace, heartbeat_timeout=heartbeat_timeout_ms
+    )

@@ -44,7 +44,7 @@ def _configure_logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("dramatiq", "mail.log", "uvicorn.access", "pika"):
+    for noisy in ("dramatiq", "mail.log", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -1,8 +1,8 @@
 """Database engine and sessions.
 
 SQLite is the default (one file under TORII_HOME); PostgreSQL is used when
-DATABASE_URL points at one. On SQLite every transaction starts with
-``BEGIN IMMEDIATE`` so that two workers never read-then-write the same row
+DATABASE_URL points at one. On SQLite every writing transaction starts
+with ``BEGIN IMMEDIATE`` so that two workers never read-then-write the same row
 concurrently (PostgreSQL gets the same from ``SELECT ... FOR UPDATE``), and
 ``synchronous=FULL`` because a ``250`` promises the message is on disk.
 """
@@ -10,8 +10,11 @@ concurrently (PostgreSQL gets the same from ``SELECT ... FOR UPDATE``), and
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -24,6 +27,7 @@ log = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "torii_after_commit"
 _ON_OUTBOUND = "torii_on_outbound"
+_WRITE = "torii_write"
 
 
 def engine_url(url: str) -> str:
@@ -52,10 +56,39 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock up front, so a read-then-write never meets a concurrent writer;
+            # readers begin deferred and, in WAL mode, never wait for anyone.
+            if conn.get_execution_options().get(_WRITE, False):
+                _begin_immediate(conn.connection.driver_connection)
+            else:
+                conn.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _begin_immediate(dbapi_connection: sqlite3.Connection, patience: float = 60.0) -> None:
+    """Take SQLite's write lock, polling every half millisecond.
+
+    SQLite's own busy handler sleeps in growing steps of up to 100 ms, which under steady
+    contention between processes (SMTP intake and workers) adds tens of milliseconds to
+    every wait; polling keeps the wait close to the time the lock is really held.
+    """
+    deadline = time.monotonic() + patience
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.0005)
+    finally:
+        dbapi_connection.execute("PRAGMA busy_timeout=60000")
 
 
 class Database:
@@ -66,14 +99,24 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={_ON_OUTBOUND: on_outbound})
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in growing
+        # steps (up to 100 ms). Threads of one process queue on this lock instead, so only writers
+        # of different processes ever meet SQLite's busy wait.
+        self._write_lock: threading.Lock | nullcontext[None] = (
+            threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed at the end of the block, or rolled back."""
-        with self.sessions() as session, session.begin():
+        """A writing session, committed at the end of the block or rolled back.
+
+        Plain ``sessions()`` are for reading: on SQLite they never take the write lock.
+        """
+        with self._write_lock, self.sessions() as session, session.begin():
+            session.connection(execution_options={_WRITE: True})
             yield session
 
     def dispose(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import smtplib
 import time
+import unicodedata
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,12 @@ def fill_sample(raw: bytes, *, reply_to: str, in_reply_to: str, partner: str, me
     for key, value in zip(PLACEHOLDERS, (reply_to, in_reply_to, partner, message_id), strict=True):
         raw = raw.replace(key.encode(), value.encode())
     return raw
+
+
+def pad(text: str, width: int) -> str:
+    """Left-justify for a terminal, where a CJK character takes two columns."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - columns)
 
 
 def _wait(check: Any, timeout: float = 30.0) -> Any:
@@ -60,7 +67,7 @@ def run_demo(settings: Settings) -> bool:
         }
         inv = api.post("/api/invitations", json=body).raise_for_status().json()
         invitations[key] = inv
-        print(f"   INV-{inv['id']:<4} {partner['company']:<28} state={inv['state']:<9} reply to {inv['reply_to']}")
+        print(f"   INV-{inv['id']:<4} {pad(partner['company'], 28)} state={inv['state']:<9} reply to {inv['reply_to']}")
 
     def sent_mail(inv: dict[str, Any]) -> dict[str, Any] | None:
         mails = api.get("/api/outbox", params={"object_type": "invitation", "object_id": inv["id"]}).json()
@@ -106,7 +113,7 @@ def run_demo(settings: Settings) -> bool:
         want = expected.get(key, "approved")
         mark = "ok" if inv["state"] == want else f"EXPECTED {want}"
         ok &= inv["state"] == want
-        print(f"   INV-{inv['id']:<4} {inv['partner']['company']:<28} {inv['state']:<9} "
+        print(f"   INV-{inv['id']:<4} {pad(inv['partner']['company'], 28)} {inv['state']:<9} "
               f"contact={inv['contact_person'] or '-':<12} {mark}")
 
     _wait(lambda: all(m["status"] == "sent" for m in api.get("/api/outbox").json()))

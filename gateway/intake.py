@@ -8,6 +8,7 @@ task enqueued; if the enqueue is lost, the sweep finds the row again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -132,7 +133,7 @@ def store(
                 session.flush()
                 stored = Stored(row.id, created=True)
                 if enqueue is not None:
-                    after_commit(session, lambda stored_id=stored.id: enqueue(stored_id))
+                    after_commit(session, functools.partial(enqueue, stored.id))
             log.info("intake: stored inbound %s (%d bytes, message-id %s)", stored.id, len(raw), message_id)
             return stored
         except IntegrityError as exc:

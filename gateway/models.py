@@ -75,7 +75,7 @@ class InboundMessage(Base):
     mail_from: Mapped[str | None] = mapped_column(String(998))  # envelope; "" is the null sender
     rcpt_tos: Mapped[list[Any]] = mapped_column(default=list)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
-    from_addr: Mapped[str | None] = mapped_column(String(998))
+    from_addr: Mapped[str | None] = mapped_column(String(998), index=True)  # lockout counts by sender
     subject: Mapped[str | None] = mapped_column(Text)
     headers: Mapped[str] = mapped_column(Text, default="")
     size: Mapped[int] = mapped_column(Integer)

@@ -110,7 +110,8 @@ class SmtpTransport:
             codes = [code for code, _ in exc.recipients.values()]
             _raise_for(min(codes), str(exc.recipients))
         except smtplib.SMTPResponseException as exc:
-            _raise_for(exc.smtp_code, exc.smtp_error.decode(errors="replace"))
+            error = exc.smtp_error
+            _raise_for(exc.smtp_code, error.decode(errors="replace") if isinstance(error, bytes) else str(error))
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise TemporaryDeliveryError(f"relay {self.relay.host}:{self.relay.port}: {exc}") from exc
         if refused:

@@ -87,6 +87,10 @@ _JA_RULES: tuple[_Rule, ...] = (
     _ja(rf"^{_OPEN}?([済非未]){_CLOSE}?(?:です|でお願い(?:いた|致)?します|でお願い申し上げます|とします|にします"
         r"|とさせていただきます|で)?[。.!]*$", A, STRONG, True),
     _ja(rf"{_OPEN}([済非未]){_CLOSE}", A, STRONG, True),
+    # Holding the approval, or weighing whether to approve, is a hold: "承認は保留します".
+    _ja(r"(?:承認|回答|返答|ご返事|お返事)(?:は|を|について)?(?:一旦|いったん|一時)?保留", H),
+    _ja(r"(?:承認|参加|回答)(?:の可否|するか(?:どうか|否か)?|いたすか(?:どうか)?)(?:を|について|は)?[^。]{0,6}?"
+        r"(?:検討|確認|協議|相談|判断)", H, STRONG),
     # Not approved *yet* is a hold, not a refusal.
     _ja(r"(?:まだ|未だ|いまだ)[^。!?]{0,8}?(?:承認|承諾|回答|返答|決定|判断|決め|確定)(?:して|でき|出来|され)?(?:い|おり)?"
         r"(?:ません|ない|ず)", H, STRONG),
@@ -100,17 +104,20 @@ _JA_RULES: tuple[_Rule, ...] = (
     _ja(r"(?:お|御)断り|(?<!判)断(?:り|ら|る|わ)", R),
     _ja(r"辞退|拒否|拒絶|却下|否認|不同意|不参加|承認不可|参加不可|不可です|不可とします", R),
     _ja(r"見送(?:り|ら|る|らせ)|(?:ご)?遠慮(?:させ|いた|致|します|申し上げ)", R, STRONG),
+    _ja(r"見合わせ", R, VAGUE),
     # Holds.
     _ja(r"保留", H),
     _ja(r"検討(?:させ|いた|致|します|の上|しております|しています)", H, STRONG),
-    _ja(r"(?:後日|後ほど|のちほど|追って|改めて)(?:ご|お)?(?:回答|返答|連絡|返信|返事)", H, STRONG),
+    _ja(r"(?:後日|後ほど|のちほど|追って|改めて)(?:ご|お)?(?:回答|返答|返信|返事)", H, STRONG),
+    # "連絡" promises news of anything (often the contact person), so only a weak hold.
+    _ja(r"(?:後日|後ほど|のちほど|追って|改めて)(?:ご|お)?連絡", H, WEAK),
     _ja(r"(?:少々|しばらく|今しばらく|暫く)(?:お)?待ち|待って(?:ください|下さい|いただけ|頂け)", H, STRONG),
     _ja(r"(?:お)?時間を?(?:いただ|頂|下さ|くださ)", H, WEAK),
     _ja(r"未定", H, VAGUE),
     # Approvals.
     _ja(r"承認|承諾|了承|受諾|同意", A),
     _ja(r"(?:お受け|お引き受け|引き受け|受け入れ|受入れ)(?:いた|致)?(?:します|しました|させて|ます)", A),
-    _ja(r"参加(?:します|いたします|致します|させていただ|させて頂)", A, STRONG),
+    _ja(r"参加(?:します|いたします|致します|させていただ|させて頂)|オー?ケー|オッケー", A, STRONG),
     _ja(r"了解|承知(?:しました|いたしました|致しました)|(?:問題|差し支え|差支え|異存|異議)(?:は)?(?:ありません|ございません"
         r"|ない|なし)|(?:構いません|かまいません)", A, VAGUE),
 )
@@ -120,12 +127,15 @@ _NEGATION = (r"do not|don't|dont|does not|doesn't|cannot|can not|can't|cant|will
 _EN_RULES: tuple[_Rule, ...] = (
     _en(r"if (?:you|we|i|they|it is|it's) (?:[a-z']+ )?(?:approve|accept|agree|reject|decline|refuse|hold)[a-z]*",
         None),
+    _en(r"(?:consider|considering|deciding|decide|thinking about|discussing|reviewing|checking) (?:[a-z']+ ){0,2}?"
+        r"(?:whether|if) (?:[a-z']+ ){0,3}?(?:approve|accept|agree|join)[a-z]*"
+        r"|whether (?:or not )?(?:to|we (?:will|should|can|would)) (?:approve|accept|agree|join)[a-z]*", H, STRONG),
     _en(r"not yet (?:[a-z']+ ){0,2}?(?:approv|accept|agree|decid)[a-z]*|(?:yet|still) to (?:decide|approve|accept)"
         r"|not (?:yet|decided)|(?:have not|haven't|has not|hasn't|did not|didn't)(?: yet)? "
         r"(?:decided|approved|accepted|agreed)|undecided|not sure yet", H, STRONG),
     _en(rf"(?:{_NEGATION}) (?:[a-z']+ ){{0,2}}?(?:approve|accept|agree|join|connect|proceed)[a-z]*", R),
     _en(r"declin(?:e|es|ed|ing)|reject(?:s|ed|ing)?|refus(?:e|es|ed|ing)|disapprov[a-z]*|den(?:y|ied|ies)"
-        r"|disagree[a-z]*|not interested|no,? thanks?(?: you)?", R),
+        r"|disagree[a-z]*|not interested|no,? thanks?(?: you)?|not (?:ok|okay)", R),
     _en(r"^no[.!]*$", R, STRONG),
     _en(r"on hold|hold(?: off)?|pending|postpon[a-z]*|defer(?:s|red|ring)?", H),
     _en(r"later", H, WEAK),

@@ -16,17 +16,14 @@ import hashlib
 import logging
 import mimetypes
 import re
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
 from email.policy import compat32
 from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import unquote_to_bytes
-
-from bs4 import BeautifulSoup, Tag
-from bs4.element import NavigableString
 
 from parsers.charsets import b64decode_lenient, decode_bytes, decode_header_value
 from parsers.normalize import normalize_text
@@ -143,6 +140,7 @@ _CTYPE = re.compile(r"([a-z0-9][a-z0-9!#$&^_.+-]*)\s*/\s*([a-z0-9][a-z0-9!#$&^_.
 _CTE = re.compile(r"[a-z0-9-]+")
 _MSG_ID = re.compile(r"<([^<>]*)>")
 _ADDR_SPEC = re.compile(r"[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
+_EMPTY_GROUP = re.compile(r"^\s*[^:<>@]*:\s*;?\s*$")  # "undisclosed-recipients:;"
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 
 
@@ -228,7 +226,7 @@ class _Parser:
                 self.defects.append(f"{name} header could not be parsed as addresses; took {', '.join(found)}")
                 display = _ADDR_SPEC.sub("", decoded).strip(" <>\"',")
                 pairs = [(display if i == 0 else "", a) for i, a in enumerate(found)]
-            elif decoded.strip():
+            elif decoded.strip() and not _EMPTY_GROUP.match(decoded):
                 self.defects.append(f"{name} header has no address: {decoded.strip()[:100]!r}")
         return pairs
 
@@ -507,16 +505,23 @@ def _humanize(name: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # HTML
+#
+# A streaming pass over the tags (stdlib HTMLParser), not a tree: linear in the size of the
+# markup however deep it nests, which a DOM library is not (a nesting bomb of 50,000 divs
+# took minutes through BeautifulSoup).
 
-_DROP_TAGS = ["script", "style", "head", "title", "noscript", "template", "svg", "object", "iframe"]
-_BLOCK_TAGS = ["p", "div", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-               "pre", "hr", "section", "article", "header", "footer", "dd", "dt", "dl", "address", "center",
-               "form", "fieldset", "caption", "thead", "tbody", "tfoot", "body", "main", "nav", "aside", "figure"]
+_SKIP_TAGS = frozenset(["script", "style", "head", "title", "noscript", "template", "svg", "object", "iframe"])
+_BLOCK_TAGS = frozenset(["p", "div", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+                         "blockquote", "pre", "hr", "section", "article", "header", "footer", "dd", "dt", "dl",
+                         "address", "center", "form", "fieldset", "caption", "thead", "tbody", "tfoot", "body",
+                         "main", "nav", "aside", "figure", "html"])
+_VOID_TAGS = frozenset(["br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source",
+                        "track", "wbr", "param", "keygen"])
 _QUOTE_CLASSES = ("gmail_quote", "gmail_extra", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote",
                   "zmail_extra", "outlookmessageheader", "ms-outlook-ios-reply", "aolreplyheader")
 # Outlook puts no quote element around the original: these mark where it starts.
-_CUT_IDS = ("divrplyfwdmsg", "appendonsend", "stopspelling", "olk_src_body_section",
-            "mail-editor-reference-message-container", "x_divrplyfwdmsg", "x_appendonsend")
+_CUT_IDS = frozenset(["divrplyfwdmsg", "appendonsend", "stopspelling", "olk_src_body_section",
+                      "mail-editor-reference-message-container", "x_divrplyfwdmsg", "x_appendonsend"])
 _OUTLOOK_BORDER = re.compile(r"border-top\s*:\s*solid\s+#(?:e1e1e1|b5c4df)", re.I)
 _HTML_TAG = re.compile(r"<[^>]*>")
 _HTML_DROP = re.compile(r"<(script|style|head|title)\b.*?</\1\s*>", re.I | re.S)
@@ -529,81 +534,99 @@ _EDGES = re.compile(r"[ \t\n]*\x1e[\x1e \t\n]*")
 def html_to_text(html: str, drop_quotes: bool = False) -> str:
     """Readable text of an HTML body; with ``drop_quotes``, without the quoted history."""
     try:
-        return _html_to_text(html, drop_quotes)
-    except Exception:  # RecursionError included: deep markup must not cost us the text
+        extractor = _TextExtractor(drop_quotes)
+        extractor.feed(html)
+        extractor.close()
+        text = extractor.text()
+    except Exception:  # HTMLParser has asserted on odd declarations; tags stripped by hand then
         log.warning("html_to_text: falling back to tag stripping", exc_info=True)
         text = _HTML_DROP.sub(" ", html)
         text = _HTML_BREAK.sub("\n", text)
         text = unescape(_HTML_TAG.sub("", text))
-        return _tidy(text.split("\n"))
-
-
-class _Break(NavigableString):
-    """A line break or cell gap we put in; told apart from the document's own text."""
-
-
-def _html_to_text(html: str, drop_quotes: bool) -> str:
-    with warnings.catch_warnings():
-        # bs4 warns about markup that looks like a URL or XML; any markup is fine with us.
-        warnings.simplefilter("ignore")
-        soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    if drop_quotes:
-        _drop_quotes(soup)
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before(_Break(_BLOCK_EDGE))
-        tag.insert_after(_Break(_BLOCK_EDGE))
-    for tag in soup.find_all("br"):
-        tag.replace_with(_Break("\n"))
-    for tag in soup.find_all(["td", "th"]):
-        tag.insert_after(_Break(" "))
-
-    pieces: list[str] = []
-    for node in soup.descendants:
-        if isinstance(node, _Break):
-            pieces.append(str(node))
-        elif type(node) is NavigableString:
-            text = str(node)
-            if any(parent.name == "pre" for parent in node.parents):
-                pieces.append(text)
-            else:
-                pieces.append(_SPACES.sub(" ", text))
-    # Block edges make one line break however many meet; <br><br> keeps its blank line.
-    text = _EDGES.sub(lambda m: "\n" * max(1, m.group().count("\n")), "".join(pieces))
     return _tidy(text.split("\n"))
 
 
-def _drop_quotes(soup: BeautifulSoup) -> None:
-    cut: Tag | None = None
-    for tag in soup.find_all(True):
-        if not isinstance(tag, Tag) or tag.decomposed:
-            continue
-        ident = str(tag.get("id") or "").lower()
-        style = str(tag.get("style") or "")
-        if ident in _CUT_IDS or (tag.name == "div" and _OUTLOOK_BORDER.search(style)
-                                 and "padding" in style.lower()):
-            cut = tag
-            break
-    if cut is not None:
-        _remove_from(cut)
-    for tag in list(soup.find_all(True)):
-        if not isinstance(tag, Tag) or tag.decomposed:
-            continue
-        classes: object = tag.get("class") or []
-        names = [str(c).lower() for c in (classes if isinstance(classes, list) else [classes])]
-        if tag.name == "blockquote" or any(c.startswith(_QUOTE_CLASSES) for c in names):
-            tag.decompose()
+class _TextExtractor(HTMLParser):
+    def __init__(self, drop_quotes: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.drop_quotes = drop_quotes
+        self.pieces: list[str] = []
+        self.skip_tag: str | None = None  # inside an element whose content is not text (or a quote)
+        self.skip_depth = 0
+        self.pre_depth = 0
+        self.done = False  # an Outlook original started: nothing after it is the reply
 
+    def text(self) -> str:
+        # Block edges make one line break however many meet; <br><br> keeps its blank line.
+        return _EDGES.sub(lambda m: "\n" * max(1, m.group().count("\n")), "".join(self.pieces))
 
-def _remove_from(start: Tag) -> None:
-    """Remove ``start`` and everything after it in document order."""
-    node: Tag | None = start
-    while node is not None and node.name != "[document]":
-        for sibling in list(node.next_siblings):
-            sibling.extract()
-        node = node.parent
-    start.decompose()
+    def _quote_start(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        if tag == "blockquote":
+            return True
+        classes = " ".join(value or "" for name, value in attrs if name == "class").lower().split()
+        return any(c.startswith(_QUOTE_CLASSES) for c in classes)
+
+    def _cut(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        values = dict(attrs)
+        if (values.get("id") or "").lower() in _CUT_IDS:
+            return True
+        style = values.get("style") or ""
+        return tag == "div" and bool(_OUTLOOK_BORDER.search(style)) and "padding" in style.lower()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.done:
+            return
+        if self.skip_tag is not None:
+            if tag == self.skip_tag:
+                self.skip_depth += 1
+            elif tag == "body" and self.skip_tag in ("head", "title"):
+                self.skip_tag, self.skip_depth = None, 0  # an unclosed <head> ends where <body> starts
+            else:
+                return
+        if self.skip_tag is not None:
+            return
+        if self.drop_quotes and self._cut(tag, attrs):
+            self.done = True
+            return
+        if tag in _SKIP_TAGS or (self.drop_quotes and self._quote_start(tag, attrs)):
+            if tag not in _VOID_TAGS:
+                self.skip_tag, self.skip_depth = tag, 1
+            return
+        if tag == "br":
+            self.pieces.append("\n")
+        elif tag in _BLOCK_TAGS:
+            self.pieces.append(_BLOCK_EDGE)
+            if tag == "pre":
+                self.pre_depth += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br" or tag in _BLOCK_TAGS:
+            self.handle_starttag(tag, attrs)
+            if tag != "br":
+                self.handle_endtag(tag)
+        elif self.drop_quotes and not self.done and self.skip_tag is None and self._cut(tag, attrs):
+            self.done = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.done:
+            return
+        if self.skip_tag is not None:
+            if tag == self.skip_tag:
+                self.skip_depth -= 1
+                if self.skip_depth <= 0:
+                    self.skip_tag, self.skip_depth = None, 0
+            return
+        if tag in _BLOCK_TAGS:
+            self.pieces.append(_BLOCK_EDGE)
+            if tag == "pre" and self.pre_depth:
+                self.pre_depth -= 1
+        elif tag in ("td", "th"):
+            self.pieces.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self.done or self.skip_tag is not None:
+            return
+        self.pieces.append(data if self.pre_depth else _SPACES.sub(" ", data))
 
 
 def _tidy(lines: list[str]) -> str:

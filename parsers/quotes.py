@@ -51,6 +51,7 @@ _DATE_ATTRIBUTION = re.compile(
     r"(?::|wrote:|のメッセージ:|のメール:|さんは書きました:|は書きました:|書きました:|wrote)[ \t]*$", re.I)
 _NAME_WROTE = re.compile(
     r"^.{1,300}(?:@|様|さん).{0,100}(?:wrote|書きました|のメッセージ|のメール|からのメール)[ \t]*:[ \t]*$", re.I)
+_TIME_OR_ADDRESS = re.compile(r"\d{1,2}:\d{2}|@")
 _STARTS_ON = re.compile(r"^[ \t]*(?:on|le|am|el)\b", re.I)
 
 _DASHDASH = re.compile(r"^--[ \t]*$")
@@ -102,7 +103,10 @@ def _attribution_length(lines: list[str], i: int) -> int:
     line = lines[i]
     if not line.strip():
         return 0
-    if _ON_WROTE.match(line) or _DATE_ATTRIBUTION.match(line) or _NAME_WROTE.match(line):
+    if _ON_WROTE.match(line) or _NAME_WROTE.match(line):
+        return 1
+    # A dated line of the partner's own ("2026年11月25日までに回答します:") has no time or address.
+    if _DATE_ATTRIBUTION.match(line) and _TIME_OR_ADDRESS.search(line):
         return 1
     # Clients wrap long attributions: "On …, Name <" / "x@y> wrote:".
     if _STARTS_ON.match(line) or re.match(r"^[ \t]*\d{2,4}[年/.-]", line):
@@ -111,7 +115,7 @@ def _attribution_length(lines: list[str], i: int) -> int:
             if i + extra >= len(lines) or not lines[i + extra].strip():
                 break
             joined = f"{joined} {lines[i + extra].strip()}"
-            if _ON_WROTE.match(joined) or _DATE_ATTRIBUTION.match(joined):
+            if _ON_WROTE.match(joined) or (_DATE_ATTRIBUTION.match(joined) and _TIME_OR_ADDRESS.search(joined)):
                 return extra + 1
     return 0
 

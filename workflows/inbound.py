@@ -24,7 +24,7 @@ from gateway.config import Settings
 from gateway.db import Database
 from gateway.errors import InvalidRequest, NotFound, TransitionRefused
 from gateway.models import InboundMessage, InboundStatus, Invitation, OutboundMessage, RawBlob, utcnow
-from parsers.automatic import MailKind, classify_automatic
+from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
 from parsers.mime import ParsedMail, parse_mail
 from parsers.registry import ParseContext, ParseResult, choose
 from workflows.registry import WORKFLOWS, load_object
@@ -67,8 +67,8 @@ class Step:
 
 def process(db: Database, settings: Settings, inbound_id: int) -> Outcome | None:
     """Run the pipeline for one stored message; None when it was already processed."""
-    with db.transaction() as session:
-        row = session.get(InboundMessage, inbound_id, with_for_update=True)
+    with db.sessions() as session:
+        row = session.get(InboundMessage, inbound_id)
         if row is None:
             log.warning("process: inbound %s does not exist", inbound_id)
             return None
@@ -76,9 +76,23 @@ def process(db: Database, settings: Settings, inbound_id: int) -> Outcome | None
             return None
         blob = session.get(RawBlob, row.sha256)
         assert blob is not None
+        raw, envelope_from = blob.data, row.mail_from
+    # Parsing is the slow part and needs no lock: do it before the writing transaction.
+    parsed: tuple[ParsedMail, AutomaticVerdict] | Exception
+    try:
+        mail = parse_mail(raw)
+        parsed = (mail, classify_automatic(mail, envelope_from))
+    except Exception as exc:
+        parsed = exc
+    with db.transaction() as session:
+        row = session.get(InboundMessage, inbound_id, with_for_update=True)
+        if row is None or row.status != InboundStatus.RECEIVED:
+            return None  # another worker got there first
         try:
             with session.begin_nested():
-                outcome = run(session, settings, row, blob.data)
+                if isinstance(parsed, Exception):
+                    raise parsed
+                outcome = run(session, settings, row, *parsed)
         except SQLAlchemyError:
             raise  # the database itself failed: let the task be retried
         except Exception as exc:  # a bug or an input nobody foresaw: keep it for a person
@@ -102,8 +116,9 @@ def _store_outcome(session: Session, row: InboundMessage, outcome: Outcome) -> N
                f"sent to review: {outcome.reason}", inbound_id=row.id)
 
 
-def run(session: Session, settings: Settings, row: InboundMessage, raw: bytes) -> Outcome:
-    step = Step(session, settings, row, parse_mail(raw))
+def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedMail,
+        verdict: AutomaticVerdict) -> Outcome:
+    step = Step(session, settings, row, mail)
     if step.mail.from_addr:
         row.from_addr = step.mail.from_addr
     step.correlation = correlate(step)
@@ -113,7 +128,6 @@ def run(session: Session, settings: Settings, row: InboundMessage, raw: bytes) -
                f"mail from {step.mail.from_addr or row.mail_from}: {step.mail.subject[:120]}",
                inbound_id=row.id, via=corr.via, message_id=row.message_id)
 
-    verdict = classify_automatic(step.mail, row.mail_from)
     if verdict.kind != MailKind.PERSONAL:
         # Auto-replies, bounces and list mail never change state and are never answered.
         return _outcome(step, InboundStatus.IGNORED, verdict.kind.value, verdict.reason)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.models import Base, OutboundMessage
+from gateway.models import Base, Invitation, OutboundMessage
 from workflows import invitation
 from workflows.machine import Machine
 
@@ -26,7 +26,7 @@ class WorkflowSpec:
 WORKFLOWS: dict[str, WorkflowSpec] = {
     invitation.OBJECT_TYPE: WorkflowSpec(
         object_type=invitation.OBJECT_TYPE,
-        model=invitation.Invitation,
+        model=Invitation,
         machine=invitation.MACHINE,  # type: ignore[arg-type]
         after_delivery=invitation.after_delivery,  # type: ignore[arg-type]
         fire=invitation.fire,

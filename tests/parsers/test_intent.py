@@ -264,3 +264,27 @@ def test_an_edited_subject_answers_when_the_body_does_not() -> None:
 
 def test_the_body_wins_over_the_subject() -> None:
     assert read_invitation_answer("非承認", subject="Re: 承認").intent == Intent.REJECT
+
+
+@pytest.mark.parametrize(
+    ("reply", "intent"),
+    [
+        ("承認は保留します", Intent.HOLD),
+        ("承認するかどうか社内で検討しています", Intent.HOLD),
+        ("承認の可否を確認中です", Intent.HOLD),
+        ("We are considering whether to accept.", Intent.HOLD),
+        ("We are still deciding whether we will accept", Intent.HOLD),
+        ("Not OK.", Intent.REJECT),
+        ("オッケーです", Intent.APPROVE),
+        ("承認を見送ります", Intent.REJECT),
+    ],
+)
+def test_an_approve_word_under_a_hold_or_refusal_is_not_an_approval(reply: str, intent: Intent) -> None:
+    assert read_invitation_answer(reply).intent == intent
+
+
+def test_a_promise_to_name_the_contact_later_does_not_spoil_an_approval() -> None:
+    result = read_invitation_answer("承認します。\n担当者は後ほどご連絡します。")
+    assert result.intent == Intent.APPROVE
+    assert result.confidence >= 0.8
+    assert result.contact_person is None

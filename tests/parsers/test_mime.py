@@ -296,3 +296,14 @@ def test_html_to_text_keeps_lines_and_drops_outlook_history() -> None:
     assert html_to_text(html) == "承認します\n担当者：\u00a0佐藤\na b\nFrom: Torii\n非承認 / 保留"
     assert html_to_text(html, drop_quotes=True) == "承認します\n担当者：\u00a0佐藤\na b"
     assert html_to_text("a<br><br>b<div>c</div>") == "a\n\nb\nc"
+
+
+def test_deeply_nested_html_is_read_without_a_tree() -> None:
+    # A DOM library takes minutes on this; the streaming pass stays linear.
+    html = "<div>" * 20000 + "承認します" + "</div>" * 20000 + "<blockquote>" * 20000 + "非承認"
+    assert html_to_text(html, drop_quotes=True) == "承認します"
+
+
+def test_html_with_an_unclosed_head_still_has_a_body() -> None:
+    assert html_to_text("<html><head><title>x<body><p>保留</p>") == "保留"
+    assert html_to_text("<p>a</p><script>var x = '<p>no</p>';</script><pre>  b\n  c</pre>") == "a\nb\nc"

@@ -171,3 +171,16 @@ def test_reply_text_drops_an_outlook_html_original() -> None:
             f'<div>{INVITATION.replace(chr(10), "<br>")}</div></body></html>')
     msg = MIMEText(html, "html", "utf-8")
     assert reply_text(parse_mail(msg.as_bytes())) == "承認します"
+
+
+def test_other_attribution_styles_are_removed() -> None:
+    for attribution in ("2026/11/20 9:00、株式会社インフォ商会 <reply@torii.example>のメール:",
+                        "2026/11/20 9:00, Torii wrote:",
+                        "On 2026/11/20 9:00, Torii wrote:",
+                        "株式会社インフォ商会 <reply@torii.example> wrote:"):
+        assert strip_quoted(f"保留します\n\n{attribution}\n{quoted(INVITATION)}") == "保留します", attribution
+
+
+def test_a_dated_line_of_the_partners_own_is_kept() -> None:
+    reply = "2026年11月25日までに回答します:\n保留でお願いします"
+    assert strip_quoted(reply) == reply

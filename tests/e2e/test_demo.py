@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import REPO, gateway_env, private_database
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_plays_every_sample_and_ends_as_expected(tmp_path: Path) -> None:
+    with private_database(tmp_path) as db_url:
+        env = gateway_env(tmp_path, db_url, None)
+        done = subprocess.run([sys.executable, "-m", "gateway.cli", "demo"], env=env, cwd=REPO,
+                              capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "Demo finished: every invitation ended as expected." in out
+    assert "rejection_notice" in out and "already_approved" in out
+    assert "→ ignored" in out and "→ review" in out and "→ unmatched" in out
