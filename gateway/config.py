@@ -6,6 +6,7 @@ nothing else in the code reads ``os.environ``.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,16 @@ def _int(name: str, default: int) -> int:
 def _float(name: str, default: float) -> float:
     value = os.environ.get(name)
     return float(value) if value else default
+
+
+def _json_map(name: str) -> dict[str, str] | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    parsed = json.loads(value)
+    if not isinstance(parsed, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return {str(k).rstrip(".").lower(): str(v) for k, v in parsed.items()}
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,11 @@ class Settings:
     # Unknown reply tokens tolerated from one sender per hour before it is locked out.
     token_guess_limit: int
     heartbeat_timeout_ms: int
+    # Inbound sender checks: DKIM with dkimpy, and Authentication-Results from these servers only.
+    dkim_verify: bool
+    trusted_authserv_ids: frozenset[str]
+    # Static DKIM key records ("sel._domainkey.example.com" → TXT); when set, DNS is not asked.
+    dkim_txt_records: dict[str, str] | None
     spool_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,4 +98,9 @@ def load_settings() -> Settings:
         min_confidence=_float("TORII_MIN_CONFIDENCE", 0.8),
         token_guess_limit=_int("TORII_TOKEN_GUESS_LIMIT", 10),
         heartbeat_timeout_ms=_int("TORII_HEARTBEAT_TIMEOUT_MS", 15000),
+        dkim_verify=os.environ.get("TORII_DKIM_VERIFY", "1") not in ("0", "false", "no"),
+        trusted_authserv_ids=frozenset(
+            v.strip().lower() for v in os.environ.get("TORII_TRUSTED_AUTHSERV_IDS", "").split(",") if v.strip()
+        ),
+        dkim_txt_records=_json_map("TORII_DKIM_TXT_RECORDS"),
     )

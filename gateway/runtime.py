@@ -18,6 +18,7 @@ from gateway.broker import make_broker
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.delivery import deliver
+from gateway.senderauth import make_verifier
 from gateway.sweep import SweepResult, sweep
 from gateway.transports import MailTransport, transport_from_env
 from workflows import inbound
@@ -36,6 +37,7 @@ class Runtime:
         self.broker = make_broker(settings.redis_url, settings.redis_namespace, settings.heartbeat_timeout_ms)
         self.transport = transport or transport_from_env(settings.spool_dir, settings.smtp_url)
         self.db = Database(settings.database_url, on_outbound=self.enqueue_outbound)
+        self.verify_sender = make_verifier(settings)
         self.process_inbound = dramatiq.Actor(
             self._process_inbound, broker=self.broker, actor_name="process_inbound",
             queue_name=INBOUND_QUEUE, priority=0, options={"max_retries": 10},
@@ -50,7 +52,7 @@ class Runtime:
         return cls(replace(settings, redis_url=redis_url))
 
     def _process_inbound(self, inbound_id: int) -> None:
-        inbound.process(self.db, self.settings, inbound_id)
+        inbound.process(self.db, self.settings, inbound_id, self.verify_sender)
 
     def _deliver(self, outbound_id: int) -> None:
         deliver(self.db, self.settings, self.transport, outbound_id)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gateway.redisproc import RedisServer
-from harness import GatewayProcess, gateway_env, private_database
+from harness import DkimKey, GatewayProcess, gateway_env, make_dkim_key, private_database
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +28,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def gw(tmp_path_factory: pytest.TempPathFactory, redis_url: str, database_url: str) -> Iterator[GatewayProcess]:
+def partner_dkim(tmp_path_factory: pytest.TempPathFactory) -> DkimKey:
+    """The DKIM key of partner.example, published to the session gateway."""
+    return make_dkim_key(tmp_path_factory.mktemp("dkim"))
+
+
+@pytest.fixture(scope="session")
+def gw(tmp_path_factory: pytest.TempPathFactory, redis_url: str, database_url: str,
+       partner_dkim: DkimKey) -> Iterator[GatewayProcess]:
     """One `torii up` for the end-to-end tests; each test makes its own invitations."""
     home: Path = tmp_path_factory.mktemp("torii-home")
-    proc = GatewayProcess(home, gateway_env(home, database_url, redis_url)).start()
+    records = json.dumps({partner_dkim.record_name: partner_dkim.txt_record})
+    proc = GatewayProcess(home, gateway_env(home, database_url, redis_url, TORII_DKIM_TXT_RECORDS=records)).start()
     yield proc
     code = proc.stop()
     assert code == 0, f"torii up exited with {code}:\n{proc.log_tail()}"

@@ -7,6 +7,7 @@ DATABASE_URL is set) each run creates and later drops a database of its own.
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import smtplib
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -165,6 +167,36 @@ class GatewayProcess:
         return list(self.api("GET", "/api/outbox", params=params))
 
 
+@dataclass(frozen=True)
+class DkimKey:
+    """A partner's DKIM key: the private key to sign with and the DNS record that publishes it."""
+
+    domain: str
+    selector: str
+    private_pem: bytes
+    txt_record: str
+
+    @property
+    def record_name(self) -> str:
+        return f"{self.selector}._domainkey.{self.domain}"
+
+    def sign(self, raw: bytes) -> bytes:
+        import dkim
+
+        signature = dkim.sign(raw, self.selector.encode(), self.domain.encode(), self.private_pem,
+                              canonicalize=(b"relaxed", b"relaxed"),
+                              include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+        return bytes(signature) + raw
+
+
+def make_dkim_key(directory: Path, domain: str = "partner.example", selector: str = "s1") -> DkimKey:
+    key = directory / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    der = subprocess.run(["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    return DkimKey(domain, selector, key.read_bytes(), "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode())
+
+
 def gateway_env(home: Path, database_url: str, redis_url: str | None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TORII_")}
     env.pop("REDIS_URL", None)
@@ -180,6 +212,9 @@ def gateway_env(home: Path, database_url: str, redis_url: str | None, **extra: s
         TORII_DELIVERY_LEASE="10",
         TORII_HEARTBEAT_TIMEOUT_MS="5000",
         TORII_REDIS_NAMESPACE=f"torii-test-{uuid.uuid4().hex[:8]}",
+        # No DNS here: DKIM keys come from this map only (tests add theirs).
+        TORII_DKIM_TXT_RECORDS="{}",
+        TORII_TRUSTED_AUTHSERV_IDS="mx.torii.test",
         PYTHONUNBUFFERED="1",
     )
     if redis_url:

@@ -24,6 +24,8 @@ from gateway.config import Settings
 from gateway.db import Database
 from gateway.errors import InvalidRequest, NotFound, TransitionRefused
 from gateway.models import InboundMessage, InboundStatus, Invitation, OutboundMessage, RawBlob, utcnow
+from gateway.senderauth import Verifier
+from parsers.authresults import SenderAuth
 from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
 from parsers.mime import ParsedMail, parse_mail
 from parsers.registry import ParseContext, ParseResult, choose
@@ -62,11 +64,17 @@ class Step:
     settings: Settings
     row: InboundMessage
     mail: ParsedMail
+    sender: SenderAuth | None = None
     correlation: Correlation = field(default_factory=lambda: Correlation(None, None, "none"))
 
 
-def process(db: Database, settings: Settings, inbound_id: int) -> Outcome | None:
-    """Run the pipeline for one stored message; None when it was already processed."""
+def process(db: Database, settings: Settings, inbound_id: int, verify_sender: Verifier | None = None
+            ) -> Outcome | None:
+    """Run the pipeline for one stored message; None when it was already processed.
+
+    ``verify_sender`` checks DKIM and trusted Authentication-Results (it may ask DNS);
+    without it the sender is judged by address alone.
+    """
     with db.sessions() as session:
         row = session.get(InboundMessage, inbound_id)
         if row is None:
@@ -78,10 +86,11 @@ def process(db: Database, settings: Settings, inbound_id: int) -> Outcome | None
         assert blob is not None
         raw, envelope_from = blob.data, row.mail_from
     # Parsing is the slow part and needs no lock: do it before the writing transaction.
-    parsed: tuple[ParsedMail, AutomaticVerdict] | Exception
+    parsed: tuple[ParsedMail, AutomaticVerdict, SenderAuth | None] | Exception
     try:
         mail = parse_mail(raw)
-        parsed = (mail, classify_automatic(mail, envelope_from))
+        sender = verify_sender(raw, mail) if verify_sender else None
+        parsed = (mail, classify_automatic(mail, envelope_from), sender)
     except Exception as exc:
         parsed = exc
     with db.transaction() as session:
@@ -117,8 +126,8 @@ def _store_outcome(session: Session, row: InboundMessage, outcome: Outcome) -> N
 
 
 def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedMail,
-        verdict: AutomaticVerdict) -> Outcome:
-    step = Step(session, settings, row, mail)
+        verdict: AutomaticVerdict, sender: SenderAuth | None = None) -> Outcome:
+    step = Step(session, settings, row, mail, sender)
     if step.mail.from_addr:
         row.from_addr = step.mail.from_addr
     step.correlation = correlate(step)
@@ -147,6 +156,8 @@ def _outcome(step: Step, status: InboundStatus, kind: str, reason: str | None,
     if step.mail.defects:
         # What was wrong with the MIME stays on the message for whoever reviews it.
         parse = (parse or {}) | {"defects": list(step.mail.defects)}
+    if step.sender is not None:
+        parse = (parse or {}) | {"sender_auth": step.sender.as_record()}
     return Outcome(status, kind, reason, corr.object_type, corr.object_id, parse)
 
 
@@ -224,6 +235,8 @@ def authenticate(step: Step) -> str | None:
     """Is the sender who the object expects? A reason when not, None when it is."""
     if step.mail.from_addr and _locked_out(step):
         return f"sender {step.mail.from_addr} is locked out after too many unknown tokens"
+    if step.sender is not None and step.sender.failed:
+        return "sender authentication failed: " + "; ".join(step.sender.reasons)
     if step.correlation.object_type == "invitation":
         invitation = step.session.get(Invitation, step.correlation.object_id)
         assert invitation is not None

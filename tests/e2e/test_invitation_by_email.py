@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from harness import GatewayProcess, wait_for
+from harness import DkimKey, GatewayProcess, wait_for
 from samples.compose import compose_reply
 
 pytestmark = pytest.mark.slow
@@ -292,3 +292,44 @@ def test_bad_invitation_request_is_refused_with_a_reason(gw: GatewayProcess) -> 
     response = gw.http.post("/api/invitations", json={"issuer": {"company": "x"}, "partner": {}})
     assert response.status_code == 422
     assert "issuer.name" in response.json()["error"]
+
+
+def signed_reply(gw: GatewayProcess, inv: dict[str, Any], answer: str, key: DkimKey,
+                 tamper: bool = False, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    original = invitation_mail(gw, inv["id"])
+    message_id = f"{uuid.uuid4().hex}@partner.example"
+    raw = key.sign(compose_reply(answer=answer, original_text=original["text"], from_addr=inv["partner"]["email"],
+                                 to_addr=inv["reply_to"], in_reply_to=original["message_id"],
+                                 message_id=message_id, extra_headers=headers, charset="iso-2022-jp"))
+    if tamper:  # a relay (or an attacker) changed the body after it was signed
+        raw = raw.replace(b"\r\n\r\n", b"\r\n\r\nP.S.\r\n", 1)
+    gw.send(raw, rcpt=inv["reply_to"], mail_from=inv["partner"]["email"])
+    return gw.wait_message(message_id)
+
+
+def test_a_reply_with_a_valid_dkim_signature_is_applied(gw: GatewayProcess, partner_dkim: DkimKey) -> None:
+    inv = invite(gw)
+    message = signed_reply(gw, inv, "承認します", partner_dkim)
+    assert message["status"] == "processed", message
+    assert message["parse"]["sender_auth"]["dkim"] == "pass"
+
+
+def test_a_reply_whose_dkim_signature_fails_changes_nothing(gw: GatewayProcess, partner_dkim: DkimKey) -> None:
+    inv = invite(gw)
+    message = signed_reply(gw, inv, "承認します", partner_dkim, tamper=True)
+    assert message["status"] == "review"
+    assert "DKIM signature does not verify" in message["reason"]
+    assert gw.invitation(inv["id"])["state"] == "sent"
+
+
+def test_only_trusted_authentication_results_count(gw: GatewayProcess, partner_dkim: DkimKey) -> None:
+    inv = invite(gw)
+    forged = reply(gw, inv, "承認します", extra_headers={
+        "Authentication-Results": "mx.elsewhere.example; dmarc=fail header.from=partner.example"})
+    assert forged["status"] == "processed"  # an untrusted server's word is not taken
+    inv = invite(gw)
+    failed = reply(gw, inv, "承認します", extra_headers={
+        "Authentication-Results": "mx.torii.test; spf=pass; dmarc=fail (p=reject) header.from=partner.example"})
+    assert failed["status"] == "review"
+    assert "dmarc=fail" in failed["reason"]
+    assert gw.invitation(inv["id"])["state"] == "sent"
