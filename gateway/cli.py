@@ -33,7 +33,7 @@ from gateway import intake
 from gateway.config import Settings, load_settings
 from gateway.redisproc import RedisServer
 from gateway.runtime import Runtime, SweepLoop
-from gateway.smtpd import IntakeHandler, SmtpServer
+from gateway.smtpd import IntakeHandler, SmtpServer, tls_context
 from gateway.web import create_app
 
 log = logging.getLogger("torii")
@@ -185,7 +185,10 @@ def gateway(settings: Settings, *, smtp: bool = True, web: bool = True, workers:
             stack.callback(running.workers.stop)
         if smtp:
             handler = IntakeHandler(runtime.db, settings.mail_domain, runtime.enqueue_inbound)
-            server = SmtpServer(handler, settings.smtp_host, settings.smtp_port, settings.max_message_bytes)
+            tls = (tls_context(settings.smtp_tls_cert, settings.smtp_tls_key)
+                   if settings.smtp_tls_cert and settings.smtp_tls_key else None)
+            server = SmtpServer(handler, settings.smtp_host, settings.smtp_port, settings.max_message_bytes,
+                                tls=tls, timeout=settings.smtp_timeout)
             server.start()
             stack.callback(server.stop)
         if web:

@@ -46,6 +46,9 @@ class Settings:
     mail_domain: str
     from_address: str
     max_message_bytes: int
+    smtp_timeout: float  # seconds a silent SMTP client is given before it is disconnected
+    smtp_tls_cert: Path | None  # with smtp_tls_key: STARTTLS is offered
+    smtp_tls_key: Path | None
     worker_processes: int
     worker_threads: int
     # How often a worker looks in the database for work that Redis lost.
@@ -58,6 +61,8 @@ class Settings:
     min_confidence: float
     # Unknown reply tokens tolerated from one sender per hour before it is locked out.
     token_guess_limit: int
+    # Automatic mails to any one address per hour; more are recorded and not sent (loop safety).
+    mail_hourly_limit: int
     heartbeat_timeout_ms: int
     # Inbound sender checks: DKIM with dkimpy, and Authentication-Results from these servers only.
     dkim_verify: bool
@@ -90,6 +95,9 @@ def load_settings() -> Settings:
         mail_domain=domain,
         from_address=os.environ.get("TORII_FROM_ADDRESS", f"noreply@{domain}"),
         max_message_bytes=_int("TORII_MAX_MESSAGE_BYTES", 25 * 1024 * 1024),
+        smtp_timeout=_float("TORII_SMTP_TIMEOUT", 60.0),
+        smtp_tls_cert=Path(os.environ["TORII_SMTP_TLS_CERT"]) if os.environ.get("TORII_SMTP_TLS_CERT") else None,
+        smtp_tls_key=Path(os.environ["TORII_SMTP_TLS_KEY"]) if os.environ.get("TORII_SMTP_TLS_KEY") else None,
         worker_processes=_int("TORII_WORKER_PROCESSES", 1),
         worker_threads=_int("TORII_WORKER_THREADS", 4),
         sweep_interval=_float("TORII_SWEEP_INTERVAL", 30.0),
@@ -97,6 +105,7 @@ def load_settings() -> Settings:
         delivery_lease=_float("TORII_DELIVERY_LEASE", 120.0),
         min_confidence=_float("TORII_MIN_CONFIDENCE", 0.8),
         token_guess_limit=_int("TORII_TOKEN_GUESS_LIMIT", 10),
+        mail_hourly_limit=_int("TORII_MAIL_HOURLY_LIMIT", 20),
         heartbeat_timeout_ms=_int("TORII_HEARTBEAT_TIMEOUT_MS", 15000),
         dkim_verify=os.environ.get("TORII_DKIM_VERIFY", "1") not in ("0", "false", "no"),
         trusted_authserv_ids=frozenset(

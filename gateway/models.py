@@ -122,7 +122,7 @@ class OutboundMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))  # which template: invitation, rejection_notice, ...
     channel: Mapped[str] = mapped_column(String(16), default="mail")
     envelope_from: Mapped[str] = mapped_column(String(998))
-    to_addr: Mapped[str] = mapped_column(String(998))
+    to_addr: Mapped[str] = mapped_column(String(998), index=True)  # per-address rate limit
     subject: Mapped[str] = mapped_column(Text)
     reply_to: Mapped[str | None] = mapped_column(String(998))
     message_id: Mapped[str] = mapped_column(String(998), unique=True)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import ssl
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -79,10 +81,21 @@ class IntakeHandler:
         return f"250 2.0.0 OK stored as {stored.id}"
 
 
-class SmtpServer:
-    """Runs an IntakeHandler on its own thread and event loop."""
+def tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context
 
-    def __init__(self, handler: IntakeHandler, host: str, port: int, max_message_bytes: int) -> None:
+
+class SmtpServer:
+    """Runs an IntakeHandler on its own thread and event loop.
+
+    Offers STARTTLS when given a TLS context, 8BITMIME and SMTPUTF8 always; a client
+    silent for ``timeout`` seconds is disconnected (421).
+    """
+
+    def __init__(self, handler: IntakeHandler, host: str, port: int, max_message_bytes: int,
+                 *, tls: ssl.SSLContext | None = None, timeout: float = 60.0) -> None:
         self.controller = Controller(
             handler,
             hostname=host,
@@ -92,6 +105,8 @@ class SmtpServer:
             decode_data=False,
             ident="Torii ESMTP",
             server_hostname=handler.domain,
+            tls_context=tls,
+            timeout=timeout,
         )
 
     def start(self) -> None:

@@ -197,6 +197,15 @@ def make_dkim_key(directory: Path, domain: str = "partner.example", selector: st
     return DkimKey(domain, selector, key.read_bytes(), "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode())
 
 
+def make_tls_cert(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost: (cert, key)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True, capture_output=True)
+    return cert, key
+
+
 def gateway_env(home: Path, database_url: str, redis_url: str | None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TORII_")}
     env.pop("REDIS_URL", None)

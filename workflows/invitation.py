@@ -75,6 +75,7 @@ def _send_rejection_notice(ctx: InvitationContext) -> None:
         from_name="Torii",
         domain=ctx.settings.mail_domain,
         cause_inbound_id=ctx.inbound.id if ctx.inbound else None,
+        hourly_limit=ctx.settings.mail_hourly_limit,
     )
 
 
@@ -94,6 +95,7 @@ def _tell_partner_already_approved(ctx: InvitationContext) -> None:
         domain=ctx.settings.mail_domain,
         in_reply_to=ctx.inbound.message_id if ctx.inbound else None,
         cause_inbound_id=ctx.inbound.id if ctx.inbound else None,
+        hourly_limit=ctx.settings.mail_hourly_limit,
     )
 
 
@@ -240,6 +242,7 @@ def create(session: Session, settings: Settings, body: dict[str, Any]) -> Invita
         from_name=invitation.issuer_company,
         domain=settings.mail_domain,
         reply_to=reply_address(invitation, settings),
+        hourly_limit=settings.mail_hourly_limit,
     )
     return invitation
 

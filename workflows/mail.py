@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.models import OutboundMessage, utcnow
@@ -93,7 +95,8 @@ def build_mime(
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(rendered.text, charset="utf-8")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
-    return msg.as_bytes()
+    # CRLF, as on the wire: smtplib sends bytes as they are, and a relay reads lines by CRLF.
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
 
 
 def queue_mail(
@@ -112,8 +115,22 @@ def queue_mail(
     reply_to: str | None = None,
     in_reply_to: str | None = None,
     cause_inbound_id: int | None = None,
-) -> OutboundMessage:
-    """Write one outbound mail to the outbox, with its timeline entry, in the caller's transaction."""
+    hourly_limit: int | None = None,
+) -> OutboundMessage | None:
+    """Write one outbound mail to the outbox, with its timeline entry, in the caller's transaction.
+
+    No address gets more than ``hourly_limit`` automatic mails an hour, whatever loop a
+    misbehaving auto-responder builds with us; a mail over the limit is recorded, not sent.
+    """
+    if hourly_limit is not None:
+        since = utcnow() - timedelta(hours=1)
+        recent = session.scalar(select(func.count()).select_from(OutboundMessage).where(
+            OutboundMessage.to_addr == to_addr, OutboundMessage.created_at >= since)) or 0
+        if recent >= hourly_limit:
+            record(session, object_type, object_id, "suppressed",
+                   f"{kind} mail to {to_addr} not sent: {recent} automatic mails to it within an hour",
+                   inbound_id=cause_inbound_id)
+            return None
     rendered = render_mail(kind, language, context)
     message_id = new_message_id(domain)
     raw = build_mime(

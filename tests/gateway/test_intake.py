@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import smtplib
+import ssl
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +14,8 @@ from sqlalchemy import select, text
 from gateway import intake
 from gateway.db import Database
 from gateway.models import InboundMessage, RawBlob
-from gateway.smtpd import IntakeHandler, SmtpServer
-from harness import free_port
+from gateway.smtpd import IntakeHandler, SmtpServer, tls_context
+from harness import free_port, make_tls_cert
 
 MAIL = (b"From: Yamada <yamada@partner.example>\r\nTo: reply+abc@torii.test\r\n"
         b"Subject: =?UTF-8?B?5om/6KqN?=\r\nMessage-ID: <m1@partner.example>\r\n\r\nOK\r\n")
@@ -112,3 +114,56 @@ def test_smtp_refuses_oversize_messages_with_552(smtp: tuple[int, list[int]]) ->
         code, _ = client.data(MAIL + (b"x" * 76 + b"\r\n") * 300)
     assert code == 552
     assert enqueued == []
+
+
+def test_ehlo_offers_size_8bitmime_and_smtputf8(smtp: tuple[int, list[int]]) -> None:
+    port, _ = smtp
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        client.ehlo()
+        assert client.has_extn("size") and client.esmtp_features["size"] == "10000"
+        assert client.has_extn("8bitmime") and client.has_extn("smtputf8")
+        assert not client.has_extn("starttls")
+
+
+def test_smtputf8_addresses_are_accepted(db: Database, smtp: tuple[int, list[int]]) -> None:
+    port, enqueued = smtp
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        client.sendmail("山田@partner.example", ["reply+abc@torii.test"], MAIL,
+                        mail_options=["SMTPUTF8", "BODY=8BITMIME"])
+    with db.sessions() as session:
+        row = session.get(InboundMessage, enqueued[0])
+        assert row is not None and row.mail_from == "山田@partner.example"
+
+
+def test_too_many_recipients_are_refused_with_452(smtp: tuple[int, list[int]]) -> None:
+    port, _ = smtp
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        client.ehlo()
+        client.mail("a@partner.example")
+        codes = [client.rcpt(f"reply+{i}@torii.test")[0] for i in range(101)]
+    assert codes[:100] == [250] * 100 and codes[100] == 452
+
+
+def test_starttls_with_the_configured_certificate(db: Database, tmp_path: Path) -> None:
+    cert, key = make_tls_cert(tmp_path)
+    enqueued: list[int] = []
+    port = free_port()
+    handler = IntakeHandler(db, "torii.test", enqueued.append)
+    with SmtpServer(handler, "127.0.0.1", port, 10_000, tls=tls_context(cert, key)):
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.ehlo()
+            assert client.has_extn("starttls")
+            client.starttls(context=ssl.create_default_context(cafile=str(cert)))
+            client.ehlo()
+            client.sendmail("a@partner.example", ["reply+abc@torii.test"], MAIL)
+    assert len(enqueued) == 1
+
+
+def test_a_silent_client_is_disconnected_after_the_timeout(db: Database) -> None:
+    port = free_port()
+    with SmtpServer(IntakeHandler(db, "torii.test", lambda _id: None), "127.0.0.1", port, 10_000, timeout=0.5):
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.ehlo()
+            time.sleep(1.5)
+            with pytest.raises(smtplib.SMTPServerDisconnected):
+                client.noop()

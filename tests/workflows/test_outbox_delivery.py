@@ -12,7 +12,7 @@ from gateway.config import Settings, load_settings
 from gateway.db import Database
 from gateway.delivery import deliver
 from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
-from gateway.models import Invitation, OutboundMessage
+from gateway.models import Event, Invitation, OutboundMessage
 from gateway.transports import Envelope
 from workflows import invitation
 
@@ -106,3 +106,22 @@ def test_a_claim_within_its_lease_is_not_sent_again(db: Database, settings: Sett
     assert transport.sent == []  # someone may still be sending it
     deliver(db, replace(settings, delivery_lease=0), transport, outbound_id)
     assert len(transport.sent) == 1  # the lease ran out: the sender is taken to be dead
+
+
+def test_no_address_gets_more_automatic_mail_than_the_hourly_limit(db: Database, settings: Settings) -> None:
+    limited = replace(settings, mail_hourly_limit=3)
+    ids = []
+    for _ in range(5):
+        with db.transaction() as session:
+            inv = invitation.create(session, limited, {
+                "issuer": {"company": "発行", "name": "鈴木", "email": "i@issuer.example"},
+                "partner": {"company": "取引先", "name": "山田", "email": "loop@partner.example"},
+            })
+            session.flush()
+            ids.append(inv.id)
+    with db.sessions() as session:
+        sent_to = session.query(OutboundMessage).filter_by(to_addr="loop@partner.example").count()
+        suppressed = session.query(Event).filter_by(kind="suppressed").all()
+    assert sent_to == 3
+    assert [e.object_id for e in suppressed] == ids[3:]
+    assert "3 automatic mails to it within an hour" in suppressed[0].summary
