@@ -31,6 +31,7 @@ import uvicorn
 
 from gateway import intake
 from gateway.config import Settings, load_settings
+from gateway.imap import MailboxConfig, mailboxes_from_env, start_pollers
 from gateway.redisproc import RedisServer
 from gateway.runtime import Runtime, SweepLoop
 from gateway.smtpd import IntakeHandler, SmtpServer, tls_context
@@ -81,6 +82,13 @@ def redis_for(settings: Settings) -> Iterator[Settings]:
     finally:
         server.stop()
         log.info("redis: stopped")
+
+
+def _imap_mailboxes(settings: Settings, command: str) -> list[MailboxConfig]:
+    try:
+        return mailboxes_from_env(settings.imap_mailboxes)
+    except ValueError as exc:
+        sys.exit(f"torii {command}: TORII_IMAP_MAILBOXES: {exc}")
 
 
 def _require_redis(settings: Settings, command: str) -> None:
@@ -201,6 +209,7 @@ def gateway(settings: Settings, *, smtp: bool = True, web: bool = True, workers:
 def cmd_up(args: argparse.Namespace) -> None:
     stop = StopSignal().install()
     settings = load_settings()
+    _imap_mailboxes(settings, "up")  # a bad URL fails here, not in every worker child
     with gateway(settings, workers=settings.worker_processes) as running:
         s = running.settings
         print(f"Torii is up. SMTP {s.smtp_host}:{s.smtp_port} (mail for @{s.mail_domain}), "
@@ -229,16 +238,23 @@ def cmd_worker(args: argparse.Namespace) -> None:
     stop = StopSignal().install()
     settings = load_settings()
     _require_redis(settings, "worker")
+    mailboxes = _imap_mailboxes(settings, "worker")
     runtime = Runtime(settings)
     runtime.db.create_schema()
     worker = dramatiq.Worker(runtime.broker, worker_threads=settings.worker_threads)
     worker.start()
     sweeper = SweepLoop(runtime)
     sweeper.start()
-    log.info("worker: %d threads on %s", settings.worker_threads, runtime.broker.queues)
+    # Each worker process runs a poller per mailbox; a Redis lease lets only one of them work at a time.
+    assert settings.redis_url
+    imap = start_pollers(mailboxes, runtime.db, runtime.enqueue_inbound, settings.redis_url,
+                         settings.redis_namespace)
+    log.info("worker: %d threads on %s, %d IMAP mailbox(es)", settings.worker_threads, runtime.broker.queues,
+             len(mailboxes))
     try:
         stop.wait()
     finally:
+        imap.stop()
         sweeper.stop()
         worker.stop(timeout=10_000)
         runtime.close()
@@ -281,6 +297,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     stop = StopSignal().install()
     settings = load_settings()
+    _imap_mailboxes(settings, "demo")
     with gateway(settings, workers=max(1, settings.worker_processes)) as running:
         ok = run_demo(running.settings)
         if args.keep:

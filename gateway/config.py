@@ -69,6 +69,8 @@ class Settings:
     trusted_authserv_ids: frozenset[str]
     # Static DKIM key records ("sel._domainkey.example.com" → TXT); when set, DNS is not asked.
     dkim_txt_records: dict[str, str] | None
+    # Whitespace-separated imap:// / imaps:// URLs, one per mailbox (see gateway/imap.py); "" for none.
+    imap_mailboxes: str
     spool_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -112,4 +114,5 @@ def load_settings() -> Settings:
             v.strip().lower() for v in os.environ.get("TORII_TRUSTED_AUTHSERV_IDS", "").split(",") if v.strip()
         ),
         dkim_txt_records=_json_map("TORII_DKIM_TXT_RECORDS"),
+        imap_mailboxes=os.environ.get("TORII_IMAP_MAILBOXES", ""),
     )

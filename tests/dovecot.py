@@ -8,7 +8,8 @@ listens on 127.0.0.1 only, on a free port that stays the same across
 
 As root, Dovecot's own processes run as the users the Debian package creates
 (``dovecot``, ``dovenull``) and mail is stored as ``nobody``: Dovecot refuses
-to access mail as root. As any other user, everything runs as that user.
+to access mail as root. As any other user, everything runs as that user (checked by hand as
+``nobody``: that needs ``default_internal_group`` and no chroot for the login processes).
 
 Dovecot is started in a session of its own and stopped by signalling the whole
 process group: a master alone answers SIGTERM only after its IMAP processes
@@ -19,6 +20,7 @@ process saying ``BYE`` to its client as a real server shutdown does.
 from __future__ import annotations
 
 import getpass
+import grp
 import os
 import pwd
 import shutil
@@ -115,6 +117,8 @@ class Dovecot:
         if self.without:
             caps = "imap_capability = " + " ".join(c for c in DEFAULT_CAPABILITIES if c.upper() not in self.without)
         chroot = "" if os.geteuid() == 0 else "  chroot =\n"
+        # Without root, Dovecot cannot hand its sockets to the dovecot group.
+        group = "" if os.geteuid() == 0 else f"default_internal_group = {grp.getgrgid(gid).gr_name}\n"
         (d / "dovecot.conf").write_text(f"""\
 # Written by tests/dovecot.py: a private instance, nothing shared with the system's Dovecot.
 base_dir = {d / 'run'}
@@ -128,7 +132,7 @@ ssl = {ssl}
 auth_mechanisms = plain login
 default_internal_user = {internal}
 default_login_user = {login}
-first_valid_uid = 1
+{group}first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:{self.mail_root}/%u
 # Test mail, not real mail: no fsync (appends are ~10x faster).
@@ -165,11 +169,12 @@ service imap-login {{
     # -- process -------------------------------------------------------------------------------
 
     def start(self, timeout: float = 15.0) -> Dovecot:
-        self.process = subprocess.Popen(
-            [self.binary, "-F", "-c", str(self.directory / "dovecot.conf")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.directory / "stderr.log", "ab"),
-            start_new_session=True,
-        )
+        with open(self.directory / "stderr.log", "ab") as stderr:
+            self.process = subprocess.Popen(
+                [self.binary, "-F", "-c", str(self.directory / "dovecot.conf")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                start_new_session=True,  # stop() signals the whole group, IMAP processes included
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
