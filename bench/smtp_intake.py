@@ -43,6 +43,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent SMTP client connections")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker process")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="offered load in messages/s (0: as fast as possible); latency under a load the "
+                             "workers keep up with is the pipeline's own, above it is mostly queueing")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="torii-bench-") as tmp_name:
@@ -91,9 +94,14 @@ def run(gw: GatewayProcess, db_url: str, args: argparse.Namespace) -> None:
     accepted_at: dict[int, float] = {}
     lock = threading.Lock()
 
+    interval = args.clients / args.rate if args.rate else 0.0
+
     def client(part: list[tuple[dict, bytes]]) -> None:
+        began = time.perf_counter()
         with smtplib.SMTP("127.0.0.1", gw.smtp_port, timeout=60) as smtp:
-            for inv, raw in part:
+            for k, (inv, raw) in enumerate(part):
+                if interval:
+                    time.sleep(max(0.0, began + k * interval - time.perf_counter()))
                 smtp.sendmail(inv["partner"]["email"], [inv["reply_to"]], raw)
                 now = time.time()
                 with lock:
@@ -132,7 +140,7 @@ def run(gw: GatewayProcess, db_url: str, args: argparse.Namespace) -> None:
     state_latency = [(seconds(changed[i]) - accepted_at[i]) * 1000 for i in accepted_at if i in changed]
     mail_latency = [(seconds(mailed[i]) - accepted_at[i]) * 1000 for i in accepted_at if i in mailed]
     print(f"\nreplies: {n}, SMTP clients: {args.clients}, worker processes: {args.workers} x {args.threads} threads,"
-          f" database: {db_url.split(':')[0]}")
+          f" database: {db_url.split(':')[0]}, offered load: {args.rate or 'unlimited'} msg/s")
     print(f"accepted (durable 250): {n / elapsed:8.1f} messages/s  ({elapsed:.2f} s)")
     print(f"fully processed:        {n / drained:8.1f} messages/s  ({drained:.2f} s, incl. outbound mail)")
     for label, values in (("250 → state change", state_latency), ("250 → notice mail sent", mail_latency)):
