@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -132,6 +133,7 @@ class GatewayProcess:
     def send(self, raw: bytes, *, rcpt: str | list[str], mail_from: str = "sender@partner.example") -> str:
         """Deliver over SMTP; return the server's reply to DATA."""
         rcpts = [rcpt] if isinstance(rcpt, str) else rcpt
+        raw = re.sub(rb"\r?\n", b"\r\n", raw)  # on the wire every line ends in CRLF, as any client sends it
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as client:
             client.ehlo("test.client")
             client.mail(mail_from)

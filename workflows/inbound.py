@@ -29,6 +29,7 @@ from parsers.authresults import SenderAuth
 from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
 from parsers.mime import ParsedMail, parse_mail
 from parsers.registry import ParseContext, ParseResult, choose
+from workflows.bounces import apply_bounce
 from workflows.registry import WORKFLOWS, load_object
 from workflows.timeline import record
 
@@ -130,15 +131,18 @@ def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedM
     step = Step(session, settings, row, mail, sender)
     if step.mail.from_addr:
         row.from_addr = step.mail.from_addr
+    if verdict.kind == MailKind.BOUNCE:
+        bounced, what = apply_bounce(session, settings, mail, row.rcpt_tos, row.id)
+        if bounced is None:
+            return _outcome(step, InboundStatus.IGNORED, "bounce", f"{verdict.reason}; {what}")
+        step.correlation = Correlation(bounced.object_type, bounced.object_id, "bounce")
+        _record_inbound(step)
+        return _outcome(step, InboundStatus.PROCESSED, "bounce", what)
     step.correlation = correlate(step)
     corr = step.correlation
-    if corr.object_type and corr.object_id:
-        record(session, corr.object_type, corr.object_id, "inbound",
-               f"mail from {step.mail.from_addr or row.mail_from}: {step.mail.subject[:120]}",
-               inbound_id=row.id, via=corr.via, message_id=row.message_id)
-
+    _record_inbound(step)
     if verdict.kind != MailKind.PERSONAL:
-        # Auto-replies, bounces and list mail never change state and are never answered.
+        # Auto-replies and list mail never change state and are never answered.
         return _outcome(step, InboundStatus.IGNORED, verdict.kind.value, verdict.reason)
     if corr.object_type is None:
         return _outcome(step, corr.problem_status, "unknown", corr.problem)
@@ -148,6 +152,14 @@ def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedM
     if problem:
         return _outcome(step, InboundStatus.REVIEW, "reply", problem)
     return decide(step, read(step))
+
+
+def _record_inbound(step: Step) -> None:
+    corr, row = step.correlation, step.row
+    if corr.object_type and corr.object_id:
+        record(step.session, corr.object_type, corr.object_id, "inbound",
+               f"mail from {step.mail.from_addr or row.mail_from}: {step.mail.subject[:120]}",
+               inbound_id=row.id, via=corr.via, message_id=row.message_id)
 
 
 def _outcome(step: Step, status: InboundStatus, kind: str, reason: str | None,

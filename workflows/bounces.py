@@ -1,0 +1,67 @@
+"""Bounces: which of our mails failed, and what that means for its object.
+
+A bounce names the message it answers through the VERP envelope recipient
+(``bounce+<local part of our Message-ID>@domain``) or, failing that, through the
+original headers it quotes. A hard bounce fails the outbound row for good and
+tells its workflow (an invitation mail that cannot be delivered makes the
+invitation ``undeliverable``); a soft bounce sends the row back to the queue,
+for the sweep to try again later, up to ``SOFT_BOUNCE_RETRIES`` times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.config import Settings
+from gateway.models import OutboundMessage, OutboundStatus, utcnow
+from parsers.bounce import BounceReport, read_bounce
+from parsers.mime import ParsedMail
+from workflows.registry import WORKFLOWS, load_object
+from workflows.timeline import record
+
+SOFT_BOUNCE_RETRIES = 3
+
+
+def find_bounced(session: Session, report: BounceReport, domain: str) -> OutboundMessage | None:
+    candidates: list[str] = [f"{token}@{domain}" for token in report.verp_tokens]
+    candidates += list(report.original_message_ids)
+    if not candidates:
+        return None
+    return session.scalars(
+        select(OutboundMessage).where(OutboundMessage.message_id.in_(candidates)).limit(1)
+    ).first()
+
+
+def apply_bounce(session: Session, settings: Settings, mail: ParsedMail, rcpt_tos: Sequence[str],
+                 inbound_id: int) -> tuple[OutboundMessage | None, str]:
+    """Match a bounce to our outbound mail and act on it; returns the mail (if found) and what was done."""
+    report = read_bounce(mail, rcpt_tos, settings.mail_domain)
+    outbound = find_bounced(session, report, settings.mail_domain)
+    detail = ", ".join(x for x in (report.status, report.diagnostic) if x) or report.shape
+    if outbound is None:
+        return None, f"bounce ({detail}) for no message of ours"
+    session.refresh(outbound, with_for_update=True)
+    if outbound.status == OutboundStatus.FAILED:
+        return outbound, f"bounce for outbound {outbound.id}, already failed"
+    hard = report.permanent or outbound.attempts > SOFT_BOUNCE_RETRIES
+    if hard:
+        outbound.status = OutboundStatus.FAILED
+        outbound.last_error = f"bounced: {detail}"
+        summary = f"{outbound.kind} mail to {outbound.to_addr} bounced for good: {detail}"
+    else:
+        # Back to the queue; the sweep sends it again once it has waited its grace period.
+        outbound.status = OutboundStatus.QUEUED
+        outbound.claimed_at = utcnow()
+        outbound.last_error = f"soft bounce: {detail}"
+        summary = f"{outbound.kind} mail to {outbound.to_addr} bounced softly, will retry: {detail}"
+    record(session, outbound.object_type, outbound.object_id, "bounce", summary, inbound_id=inbound_id,
+           outbound_id=outbound.id, permanent=hard, status=report.status, shape=report.shape)
+    if hard:
+        spec = WORKFLOWS.get(outbound.object_type)
+        obj = load_object(session, outbound.object_type, outbound.object_id, lock=True)
+        if spec is not None and obj is not None:
+            spec.after_delivery(session, settings, obj, outbound)
+    return outbound, summary
