@@ -69,6 +69,13 @@ class Settings:
     trusted_authserv_ids: frozenset[str]
     # Static DKIM key records ("sel._domainkey.example.com" → TXT); when set, DNS is not asked.
     dkim_txt_records: dict[str, str] | None
+    # Outbound DKIM signing, on when a key file is given; publish gateway.dkim.public_txt_record(key)
+    # at <selector>._domainkey.<domain>.
+    dkim_sign_key: Path | None
+    dkim_sign_selector: str
+    dkim_sign_domain: str
+    # How long a soft-bounced mail waits before it is sent again (on top of the sweep's grace).
+    soft_bounce_delay: float
     # Whitespace-separated imap:// / imaps:// URLs, one per mailbox (see gateway/imap.py); "" for none.
     imap_mailboxes: str
     spool_dir: Path = field(init=False)
@@ -115,4 +122,8 @@ def load_settings() -> Settings:
         ),
         dkim_txt_records=_json_map("TORII_DKIM_TXT_RECORDS"),
         imap_mailboxes=os.environ.get("TORII_IMAP_MAILBOXES", ""),
+        dkim_sign_key=Path(os.environ["TORII_DKIM_SIGN_KEY"]) if os.environ.get("TORII_DKIM_SIGN_KEY") else None,
+        dkim_sign_selector=os.environ.get("TORII_DKIM_SIGN_SELECTOR", "torii"),
+        dkim_sign_domain=os.environ.get("TORII_DKIM_SIGN_DOMAIN", domain).lower(),
+        soft_bounce_delay=_float("TORII_SOFT_BOUNCE_DELAY", 600.0),
     )

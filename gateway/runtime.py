@@ -18,6 +18,7 @@ from gateway.broker import make_broker
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.delivery import deliver
+from gateway.dkim import DkimSigner
 from gateway.senderauth import make_verifier
 from gateway.sweep import SweepResult, sweep
 from gateway.transports import MailTransport, transport_from_env
@@ -35,7 +36,9 @@ class Runtime:
             raise ValueError("Runtime needs settings.redis_url (torii up starts a private Redis first)")
         self.settings = settings
         self.broker = make_broker(settings.redis_url, settings.redis_namespace, settings.heartbeat_timeout_ms)
-        self.transport = transport or transport_from_env(settings.spool_dir, settings.smtp_url)
+        signer = (DkimSigner.from_files(settings.dkim_sign_domain, settings.dkim_sign_selector, settings.dkim_sign_key)
+                  if settings.dkim_sign_key else None)
+        self.transport = transport or transport_from_env(settings.spool_dir, settings.smtp_url, signer)
         self.db = Database(settings.database_url, on_outbound=self.enqueue_outbound)
         self.verify_sender = make_verifier(settings)
         self.process_inbound = dramatiq.Actor(
@@ -67,6 +70,9 @@ class Runtime:
         return sweep(self.db, self.settings, self.enqueue_inbound, self.enqueue_outbound)
 
     def close(self) -> None:
+        close_transport = getattr(self.transport, "close", None)
+        if callable(close_transport):
+            close_transport()  # relay connections get their QUIT
         self.broker.close()
         self.db.dispose()
 

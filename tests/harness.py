@@ -226,6 +226,7 @@ def gateway_env(home: Path, database_url: str, redis_url: str | None, **extra: s
         # No DNS here: DKIM keys come from this map only (tests add theirs).
         TORII_DKIM_TXT_RECORDS="{}",
         TORII_TRUSTED_AUTHSERV_IDS="mx.torii.test",
+        TORII_SOFT_BOUNCE_DELAY="0",
         PYTHONUNBUFFERED="1",
     )
     if redis_url:

@@ -93,8 +93,9 @@ def build_mime(
         msg["References"] = f"<{in_reply_to}>"
     # RFC 3834: marks the mail as automatic so well-behaved responders do not answer it.
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(rendered.text, charset="utf-8")
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # 7-bit bodies: a relay that downgrades 8-bit mail to quoted-printable would break the DKIM signature.
+    msg.set_content(rendered.text, charset="utf-8", cte="base64")
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
     # CRLF, as on the wire: smtplib sends bytes as they are, and a relay reads lines by CRLF.
     return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
 

@@ -66,7 +66,13 @@ def test_a_hard_bounce_makes_the_invitation_undeliverable(gw: GatewayProcess) ->
 
 def test_a_soft_bounce_sends_the_mail_again(gw: GatewayProcess) -> None:
     inv, mail = invitation_sent(gw)
-    gw.send(dsn(mail, "4.2.2", "delayed", "452 4.2.2 Mailbox full"), rcpt=verp(mail), mail_from="")
+    # A bounce without a report, whose only verdict is a temporary SMTP reply quoted in the text.
+    raw = (f"From: MAILER-DAEMON@mx.partner.example\r\nTo: {verp(mail)}\r\nSubject: Mail delivery failed\r\n\r\n"
+           f"This message was created automatically by mail delivery software.\r\n\r\n"
+           f"A message that you sent could not be delivered to one or more of its recipients:\r\n\r\n"
+           f"  {mail['to']}\r\n    SMTP error from remote mail server after RCPT TO:\r\n"
+           f"    452 Mailbox full, try again later\r\n").encode()
+    gw.send(raw, rcpt=verp(mail), mail_from="")
 
     def resent() -> dict[str, Any] | None:
         row = next(o for o in gw.outbox(object_type="invitation", object_id=inv["id"]) if o["id"] == mail["id"])
@@ -105,3 +111,15 @@ def test_real_world_bounces_are_matched_by_the_message_id_they_quote(gw: Gateway
     bounce = wait_for(lambda: next((e for e in gw.invitation(inv["id"])["timeline"] if e["kind"] == "bounce"), None),
                       30, 0.2, f"{name} to be matched to the invitation mail")
     assert bounce["outbound_id"] == mail["id"]
+
+
+def test_a_delay_warning_changes_nothing_and_sends_nothing_again(gw: GatewayProcess) -> None:
+    inv, mail = invitation_sent(gw)
+    gw.send(dsn(mail, "4.4.7", "delayed", "Delivery delayed: still trying for 4 hours"), rcpt=verp(mail),
+            mail_from="")
+    note = wait_for(lambda: next((e for e in gw.invitation(inv["id"])["timeline"] if e["kind"] == "bounce"), None),
+                    30, 0.2, "the delay warning to be recorded")
+    assert "nothing to do" in note["summary"]
+    row = next(o for o in gw.outbox(object_type="invitation", object_id=inv["id"]) if o["id"] == mail["id"])
+    assert (row["status"], row["attempts"]) == ("sent", 1)
+    assert gw.invitation(inv["id"])["state"] == "sent"

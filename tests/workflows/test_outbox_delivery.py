@@ -11,9 +11,11 @@ import pytest
 from gateway.config import Settings, load_settings
 from gateway.db import Database
 from gateway.delivery import deliver
+from gateway.dkim import DkimSigner, public_txt_record, verify
 from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
 from gateway.models import Event, Invitation, OutboundMessage
-from gateway.transports import Envelope
+from gateway.transports import Envelope, SpoolTransport
+from harness import make_dkim_key
 from workflows import invitation
 
 
@@ -125,3 +127,18 @@ def test_no_address_gets_more_automatic_mail_than_the_hourly_limit(db: Database,
     assert sent_to == 3
     assert [e.object_id for e in suppressed] == ids[3:]
     assert "3 automatic mails to it within an hour" in suppressed[0].summary
+
+
+def test_outbound_mail_is_dkim_signed_when_a_key_is_configured(db: Database, settings: Settings,
+                                                                 tmp_path: Path) -> None:
+    key = make_dkim_key(tmp_path, domain="torii.test", selector="torii")
+    signer = DkimSigner("torii.test", "torii", key.private_pem)
+    spool = SpoolTransport(tmp_path / "spool", signer)
+    _, outbound_id = make_invitation(db, settings)
+    deliver(db, settings, spool, outbound_id)
+    (sent,) = (tmp_path / "spool").glob("*.eml")
+    raw = sent.read_bytes()
+    assert raw.startswith(b"DKIM-Signature:")
+    records = {signer.record_name: public_txt_record(key.private_pem)}
+    assert verify(raw, records)
+    assert not verify(raw.replace(b"Subject:", b"Subject: [changed]"), records)
