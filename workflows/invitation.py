@@ -74,6 +74,7 @@ def _send_rejection_notice(ctx: InvitationContext) -> None:
         from_addr=ctx.settings.from_address,
         from_name="Torii",
         domain=ctx.settings.mail_domain,
+        reply_to=reply_address(inv, ctx.settings),
         cause_inbound_id=ctx.inbound.id if ctx.inbound else None,
         hourly_limit=ctx.settings.mail_hourly_limit,
     )
@@ -93,6 +94,7 @@ def _tell_partner_already_approved(ctx: InvitationContext) -> None:
         from_addr=reply_address(inv, ctx.settings),
         from_name=inv.issuer_company,
         domain=ctx.settings.mail_domain,
+        reply_to=reply_address(inv, ctx.settings),
         in_reply_to=ctx.inbound.message_id if ctx.inbound else None,
         cause_inbound_id=ctx.inbound.id if ctx.inbound else None,
         hourly_limit=ctx.settings.mail_hourly_limit,

@@ -333,3 +333,25 @@ def test_only_trusted_authentication_results_count(gw: GatewayProcess, partner_d
     assert failed["status"] == "review"
     assert "dmarc=fail" in failed["reason"]
     assert gw.invitation(inv["id"])["state"] == "sent"
+
+
+def test_every_automatic_mail_carries_the_objects_reply_address(gw: GatewayProcess) -> None:
+    inv = invite(gw)
+    reply(gw, inv, "非承認")
+    notice = wait_for(lambda: next((o for o in gw.outbox(to=inv["issuer"]["email"])
+                                    if o["kind"] == "rejection_notice"), None))
+    assert notice["reply_to"] == inv["reply_to"]
+
+
+def test_a_token_of_one_invitation_replying_to_another_changes_nothing(gw: GatewayProcess) -> None:
+    first, second = invite(gw), invite(gw)
+    other = invitation_mail(gw, second["id"])
+    message_id = f"{uuid.uuid4().hex}@partner.example"
+    raw = compose_reply(answer="承認します", from_addr=first["partner"]["email"], to_addr=first["reply_to"],
+                        in_reply_to=other["message_id"], message_id=message_id)
+    gw.send(raw, rcpt=first["reply_to"], mail_from=first["partner"]["email"])
+    message = gw.wait_message(message_id)
+    assert message["status"] == "review"
+    assert "point at different objects" in message["reason"]
+    assert gw.invitation(first["id"])["state"] in ("issued", "sent")
+    assert gw.invitation(second["id"])["state"] in ("issued", "sent")
