@@ -69,11 +69,7 @@ def run(gw: GatewayProcess, db_url: str, args: argparse.Namespace) -> None:
     print(f"setting up {n} invitations ...", flush=True)
     invitations = []
     for _ in range(n):
-        tag = uuid.uuid4().hex[:8]
-        invitations.append(gw.api("POST", "/api/invitations", json={
-            "issuer": {"company": "株式会社インフォ商会", "name": "鈴木 二郎", "email": f"i-{tag}@issuer.example"},
-            "partner": {"company": "株式会社インフォ物産", "name": "山田 太郎", "email": f"p-{tag}@partner.example"},
-        }))
+        invitations.append(gw.invite())
     engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
 
     def unsent() -> int:

@@ -218,20 +218,20 @@ def cmd_up(args: argparse.Namespace) -> None:
     print("Torii stopped.", flush=True)
 
 
-def cmd_smtpd(args: argparse.Namespace) -> None:
+def _run_part(command: str, *, smtp: bool, web: bool) -> None:
     stop = StopSignal().install()
     settings = load_settings()
-    _require_redis(settings, "smtpd")
-    with gateway(settings, smtp=True, web=False) as running:
+    _require_redis(settings, command)
+    with gateway(settings, smtp=smtp, web=web) as running:
         running.run_until(stop)
+
+
+def cmd_smtpd(args: argparse.Namespace) -> None:
+    _run_part("smtpd", smtp=True, web=False)
 
 
 def cmd_web(args: argparse.Namespace) -> None:
-    stop = StopSignal().install()
-    settings = load_settings()
-    _require_redis(settings, "web")
-    with gateway(settings, smtp=False, web=True) as running:
-        running.run_until(stop)
+    _run_part("web", smtp=False, web=True)
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

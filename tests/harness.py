@@ -146,6 +146,20 @@ class GatewayProcess:
                 raise smtplib.SMTPDataError(code, msg)
             return f"{code} {msg.decode()}"
 
+    def invite(self, partner_email: str | None = None, issuer_email: str | None = None, **fields: Any
+               ) -> dict[str, Any]:
+        """Create an invitation through the API (fresh addresses unless given)."""
+        tag = uuid.uuid4().hex[:8]
+        body = {
+            "issuer": {"company": "株式会社インフォ商会", "name": "鈴木 二郎",
+                       "email": issuer_email or f"i-{tag}@issuer.example"},
+            "partner": {"company": "株式会社インフォ物産", "name": "山田 太郎",
+                        "email": partner_email or f"p-{tag}@partner.example"},
+        } | fields
+        response = self.http.post("/api/invitations", json=body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
     def invitation(self, invitation_id: int) -> dict[str, Any]:
         return dict(self.api("GET", f"/api/invitations/{invitation_id}"))
 

@@ -60,45 +60,40 @@ def _set_contact_unless_held(ctx: InvitationContext) -> None:
         _set_contact(ctx)
 
 
-def _send_rejection_notice(ctx: InvitationContext) -> None:
-    inv = ctx.invitation
+def _queue(session: Session, settings: Settings, inv: Invitation, kind: str, *, to_issuer: bool = False,
+           inbound: InboundMessage | None = None) -> None:
+    """Queue one of the invitation's mails; replies to any of them come back to the invitation."""
+    if to_issuer:
+        to_addr, to_name = inv.issuer_email, inv.issuer_name
+        from_addr, from_name = settings.from_address, "Torii"
+    else:
+        to_addr, to_name = inv.partner_email, inv.partner_name
+        from_addr, from_name = reply_address(inv, settings), inv.issuer_company
     queue_mail(
-        ctx.session,
+        session,
         object_type=OBJECT_TYPE,
         object_id=inv.id,
-        kind="rejection_notice",
+        kind=kind,
         language=inv.language,
-        context=_mail_context(inv, ctx.settings),
-        to_addr=inv.issuer_email,
-        to_name=inv.issuer_name,
-        from_addr=ctx.settings.from_address,
-        from_name="Torii",
-        domain=ctx.settings.mail_domain,
-        reply_to=reply_address(inv, ctx.settings),
-        cause_inbound_id=ctx.inbound.id if ctx.inbound else None,
-        hourly_limit=ctx.settings.mail_hourly_limit,
+        context=_mail_context(inv, settings),
+        to_addr=to_addr,
+        to_name=to_name,
+        from_addr=from_addr,
+        from_name=from_name,
+        domain=settings.mail_domain,
+        reply_to=reply_address(inv, settings),
+        in_reply_to=inbound.message_id if inbound else None,
+        cause_inbound_id=inbound.id if inbound else None,
+        hourly_limit=settings.mail_hourly_limit,
     )
+
+
+def _send_rejection_notice(ctx: InvitationContext) -> None:
+    _queue(ctx.session, ctx.settings, ctx.invitation, "rejection_notice", to_issuer=True, inbound=ctx.inbound)
 
 
 def _tell_partner_already_approved(ctx: InvitationContext) -> None:
-    inv = ctx.invitation
-    queue_mail(
-        ctx.session,
-        object_type=OBJECT_TYPE,
-        object_id=inv.id,
-        kind="already_approved",
-        language=inv.language,
-        context=_mail_context(inv, ctx.settings),
-        to_addr=inv.partner_email,
-        to_name=inv.partner_name,
-        from_addr=reply_address(inv, ctx.settings),
-        from_name=inv.issuer_company,
-        domain=ctx.settings.mail_domain,
-        reply_to=reply_address(inv, ctx.settings),
-        in_reply_to=ctx.inbound.message_id if ctx.inbound else None,
-        cause_inbound_id=ctx.inbound.id if ctx.inbound else None,
-        hourly_limit=ctx.settings.mail_hourly_limit,
-    )
+    _queue(ctx.session, ctx.settings, ctx.invitation, "already_approved", inbound=ctx.inbound)
 
 
 ANSWERABLE = frozenset({"issued", "sent"})
@@ -231,21 +226,7 @@ def create(session: Session, settings: Settings, body: dict[str, Any]) -> Invita
     )
     if not approval_required:
         fire(session, settings, invitation, "connect")
-    queue_mail(
-        session,
-        object_type=OBJECT_TYPE,
-        object_id=invitation.id,
-        kind="invitation",
-        language=language,
-        context=_mail_context(invitation, settings),
-        to_addr=invitation.partner_email,
-        to_name=invitation.partner_name,
-        from_addr=reply_address(invitation, settings),
-        from_name=invitation.issuer_company,
-        domain=settings.mail_domain,
-        reply_to=reply_address(invitation, settings),
-        hourly_limit=settings.mail_hourly_limit,
-    )
+    _queue(session, settings, invitation, "invitation")
     return invitation
 
 

@@ -16,11 +16,7 @@ CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mai
 
 
 def invitation_sent(gw: GatewayProcess) -> tuple[dict[str, Any], dict[str, Any]]:
-    tag = uuid.uuid4().hex[:8]
-    inv = gw.api("POST", "/api/invitations", json={
-        "issuer": {"company": "発行株式会社", "name": "鈴木", "email": f"i-{tag}@issuer.example"},
-        "partner": {"company": "取引先株式会社", "name": "山田", "email": f"nobody-{tag}@partner.example"},
-    })
+    inv = gw.invite()
     gw.wait_state(inv["id"], "sent")
     mail = next(o for o in gw.outbox(object_type="invitation", object_id=inv["id"]) if o["kind"] == "invitation")
     return inv, mail

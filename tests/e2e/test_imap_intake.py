@@ -20,10 +20,7 @@ def test_a_reply_in_the_imap_mailbox_is_taken_in_once_and_applied(tmp_path: Path
         env = gateway_env(tmp_path, db_url, redis_url, TORII_IMAP_MAILBOXES=mailbox)
         gw = GatewayProcess(tmp_path, env).start()
         try:
-            inv = gw.api("POST", "/api/invitations", json={
-                "issuer": {"company": "発行株式会社", "name": "鈴木", "email": "i@issuer.example"},
-                "partner": {"company": "取引先株式会社", "name": "山田", "email": "yamada@partner.example"},
-            })
+            inv = gw.invite(partner_email="yamada@partner.example")
             gw.wait_state(inv["id"], "sent")
             message_id = f"{uuid.uuid4().hex}@partner.example"
             # No SMTP envelope here: the reply token is found in the To header.

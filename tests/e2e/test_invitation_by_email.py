@@ -19,18 +19,8 @@ pytestmark = pytest.mark.slow
 
 
 def invite(gw: GatewayProcess, *, approval_required: bool = True, language: str = "ja") -> dict[str, Any]:
-    tag = uuid.uuid4().hex[:8]
-    body = {
-        "issuer": {"company": "株式会社インフォ商会", "name": "鈴木 二郎", "email": f"suzuki-{tag}@issuer.example"},
-        "partner": {"company": "株式会社インフォ物産", "name": "山田 太郎", "email": f"yamada-{tag}@partner.example"},
-        "channel": "email",
-        "approval_required": approval_required,
-        "language": language,
-        "comment": "いつもお世話になっております。請求書の電子化のため、ご招待いたします。",
-    }
-    response = gw.http.post("/api/invitations", json=body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+    return gw.invite(channel="email", approval_required=approval_required, language=language,
+                     comment="いつもお世話になっております。請求書の電子化のため、ご招待いたします。")
 
 
 def invitation_mail(gw: GatewayProcess, invitation_id: int) -> dict[str, Any]:

@@ -62,10 +62,7 @@ def test_an_auto_responder_loop_stops_after_one_message(tmp_path: Path, redis_ur
         relay.start()
         gw = GatewayProcess(tmp_path, env).start()
         try:
-            inv = gw.api("POST", "/api/invitations", json={
-                "issuer": {"company": "発行株式会社", "name": "鈴木", "email": "i@issuer.example"},
-                "partner": {"company": "取引先株式会社", "name": "山田", "email": "vacation@partner.example"},
-            })
+            inv = gw.invite(partner_email="vacation@partner.example")
             gw.wait_state(inv["id"], "sent")
             answer = wait_for(lambda: (ms := gw.api("GET", "/api/messages")) and ms[-1]["status"] != "received"
                               and ms[-1], 30, 0.1, "the auto-reply to be processed")

@@ -34,13 +34,9 @@ def invite_and_answer(gw: GatewayProcess, n: int) -> list[tuple[dict[str, Any], 
     """Create n invitations and send a reply to each at once (no worker needs to have run)."""
     made = []
     for i in range(n):
-        tag = uuid.uuid4().hex[:8]
-        inv = gw.api("POST", "/api/invitations", json={
-            "issuer": {"company": "発行株式会社", "name": "鈴木", "email": f"issuer-{tag}@issuer.example"},
-            "partner": {"company": "取引先株式会社", "name": "山田", "email": f"p-{tag}@partner.example"},
-        })
+        inv = gw.invite()
         answer, state = [("承認します", "approved"), ("非承認", "rejected"), ("保留", "held")][i % 3]
-        message_id = f"{tag}@partner.example"
+        message_id = f"{uuid.uuid4().hex}@partner.example"
         raw = compose_reply(answer=answer, from_addr=inv["partner"]["email"], to_addr=inv["reply_to"],
                             in_reply_to=None, message_id=message_id, style="bare")
         gw.send(raw, rcpt=inv["reply_to"], mail_from=inv["partner"]["email"])

@@ -39,10 +39,7 @@ def test_smtpd_web_and_worker_run_apart_and_carry_the_flow(tmp_path: Path, redis
         worker = spawn("worker", env, tmp_path / "worker.log")
         try:
             wait_for(lambda: smtp_ready(web.smtp_port), 30, 0.1, "torii smtpd to answer")
-            inv = web.api("POST", "/api/invitations", json={
-                "issuer": {"company": "発行株式会社", "name": "鈴木", "email": "i@issuer.example"},
-                "partner": {"company": "取引先株式会社", "name": "山田", "email": "p@partner.example"},
-            })
+            inv = web.invite(partner_email="p@partner.example", issuer_email="i@issuer.example")
             web.wait_state(inv["id"], "sent")
             message_id = f"{uuid.uuid4().hex}@partner.example"
             raw = compose_reply(answer="非承認", from_addr="p@partner.example", to_addr=inv["reply_to"],
