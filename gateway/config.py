@@ -76,6 +76,8 @@ class Settings:
     dkim_sign_domain: str
     # How long a soft-bounced mail waits before it is sent again (on top of the sweep's grace).
     soft_bounce_delay: float
+    # Email-to-fax service: faxes are mailed to <number>@<this domain>; unset: PDFs go to spool/fax.
+    fax_gateway_domain: str | None
     # Whitespace-separated imap:// / imaps:// URLs, one per mailbox (see gateway/imap.py); "" for none.
     imap_mailboxes: str
     spool_dir: Path = field(init=False)
@@ -126,4 +128,5 @@ def load_settings() -> Settings:
         dkim_sign_selector=os.environ.get("TORII_DKIM_SIGN_SELECTOR", "torii"),
         dkim_sign_domain=os.environ.get("TORII_DKIM_SIGN_DOMAIN", domain).lower(),
         soft_bounce_delay=_float("TORII_SOFT_BOUNCE_DELAY", 600.0),
+        fax_gateway_domain=os.environ.get("TORII_FAX_GATEWAY_DOMAIN") or None,
     )

@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -21,12 +21,12 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.models import Base, OutboundMessage
+from gateway.models import Base
 
 log = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "torii_after_commit"
-_ON_OUTBOUND = "torii_on_outbound"
+_DISPATCH = "torii_dispatch"
 _WRITE = "torii_write"
 
 
@@ -94,11 +94,12 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection, patience: float = 60.
 class Database:
     """One engine and its session factory; created once per process."""
 
-    def __init__(self, url: str, on_outbound: Callable[[int], None] | None = None) -> None:
-        """``on_outbound`` is called with the id of each outbox row once its transaction commits."""
+    def __init__(self, url: str, dispatch: Mapping[type[Base], Callable[[int], None]] | None = None) -> None:
+        """``dispatch`` maps row classes (outbox mail, fax jobs) to what is called with the id of each new
+        row of that class once its transaction commits: how work written in a transaction gets done."""
         self.url = url
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={_ON_OUTBOUND: on_outbound})
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={_DISPATCH: dict(dispatch or {})})
         # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in growing
         # steps (up to 100 ms). Threads of one process queue on this lock instead, so only writers
         # of different processes ever meet SQLite's busy wait.
@@ -148,9 +149,9 @@ def _drop_after_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "pending_to_persistent")
-def _dispatch_outbound(session: Session, instance: object) -> None:
-    # Outbox rows are sent by a task enqueued here, so no workflow has to remember to.
-    on_outbound = session.info.get(_ON_OUTBOUND)
-    if on_outbound is not None and isinstance(instance, OutboundMessage):
-        outbound_id = instance.id
-        after_commit(session, lambda: on_outbound(outbound_id))
+def _dispatch_new_row(session: Session, instance: object) -> None:
+    # Outbox rows and fax jobs are sent by a task enqueued here, so no workflow has to remember to.
+    handler = session.info.get(_DISPATCH, {}).get(type(instance))
+    if handler is not None:
+        row_id = instance.id  # type: ignore[attr-defined]
+        after_commit(session, lambda: handler(row_id))

@@ -16,8 +16,10 @@ from datetime import timedelta
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
-from gateway.models import OutboundMessage, OutboundStatus, utcnow
+from gateway.fax import FaxFailure, FaxJobRequest, FaxTransport
+from gateway.models import FaxJob, FaxStatus, OutboundMessage, OutboundStatus, utcnow
 from gateway.transports import Envelope, MailTransport
+from workflows.faxes import finish_attempt
 from workflows.registry import WORKFLOWS, load_object
 from workflows.timeline import record
 
@@ -78,3 +80,34 @@ def _finish(db: Database, settings: Settings, outbound_id: int, status: Outbound
             obj = load_object(session, row.object_type, row.object_id, lock=True)
             if spec is not None and obj is not None:
                 spec.after_delivery(session, settings, obj, row)
+
+
+def send_fax(db: Database, transport: FaxTransport, job_id: int) -> None:
+    """One attempt of a fax job: claim it, hand it over, record the result (or wait for the report)."""
+    with db.transaction() as session:
+        job = session.get(FaxJob, job_id, with_for_update=True)
+        if job is None or job.status != FaxStatus.QUEUED or job.next_attempt_at > utcnow():
+            return  # done, in progress, or not due yet (the sweep brings it back when it is)
+        job.status = FaxStatus.SENDING
+        job.claimed_at = utcnow()
+        job.attempts += 1
+        request = FaxJobRequest(job.id, job.number, job.pdf, job.title)
+    try:
+        reference = transport.send(request)
+    except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
+        failure = FaxFailure.OTHER if isinstance(exc, TemporaryDeliveryError) else FaxFailure.BAD_NUMBER
+        with db.transaction() as session:
+            job = session.get(FaxJob, job_id, with_for_update=True)
+            assert job is not None
+            finish_attempt(session, job, ok=False, failure=failure, detail=str(exc))
+        return
+    with db.transaction() as session:
+        job = session.get(FaxJob, job_id, with_for_update=True)
+        assert job is not None
+        job.transmission_ref = reference
+        if transport.reports_by_mail:
+            record(session, job.object_type, job.object_id, "fax",
+                   f"{job.kind} fax handed to the fax service ({reference}); waiting for its report",
+                   fax_job_id=job.id, attempt=job.attempts)
+        else:
+            finish_attempt(session, job, ok=True, failure=None, detail=reference)

@@ -97,10 +97,15 @@ class FaxJobRequest:
 
 
 class FaxTransport(Protocol):
+    # True when the result comes later, in a transmission report mail from the fax service.
+    reports_by_mail: bool
+
     def send(self, job: FaxJobRequest) -> str: ...  # returns the transmission's reference
 
 
 class FaxSpoolTransport:
+    reports_by_mail = False
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
@@ -128,6 +133,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 class EmailToFaxTransport:
     """Mails the PDF to ``<domestic number>@<gateway domain>``; the service faxes it and reports back."""
+
+    reports_by_mail = True
 
     def __init__(self, mail: MailTransport, gateway_domain: str, from_addr: str, domain: str) -> None:
         self.mail = mail

@@ -138,6 +138,36 @@ class OutboundMessage(Base):
     __table_args__ = (Index("ix_outbound_object", "object_type", "object_id"),)
 
 
+class FaxStatus(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its (next) attempt
+    SENDING = "sending"  # handed to the transport; a mailed fax waits here for the service's report
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class FaxJob(Base):
+    """One fax transmission of one document, with its attempts; written in the transaction that causes it."""
+
+    __tablename__ = "fax_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))  # which document: invitation_letter, order_sheet, ...
+    number: Mapped[str] = mapped_column(String(32))  # E.164
+    title: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    status: Mapped[str] = mapped_column(String(16), default=FaxStatus.QUEUED, index=True)
+    failure: Mapped[str | None] = mapped_column(String(16))  # busy, no_answer, bad_number, other
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    transmission_ref: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_fax_object", "object_type", "object_id"),)
+
+
 class Event(Base):
     """One entry of an object's timeline: a message in or out, a transition, a refusal."""
 
@@ -151,5 +181,6 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
+    fax_job_id: Mapped[int | None] = mapped_column(ForeignKey("fax_jobs.id"))
 
     __table_args__ = (Index("ix_events_object", "object_type", "object_id", "id"),)

@@ -17,8 +17,10 @@ import redis
 from gateway.broker import make_broker
 from gateway.config import Settings
 from gateway.db import Database
-from gateway.delivery import deliver
+from gateway.delivery import deliver, send_fax
 from gateway.dkim import DkimSigner
+from gateway.fax import EmailToFaxTransport, FaxSpoolTransport, FaxTransport
+from gateway.models import FaxJob, OutboundMessage
 from gateway.senderauth import make_verifier
 from gateway.sweep import SweepResult, sweep
 from gateway.transports import MailTransport, transport_from_env
@@ -30,6 +32,13 @@ INBOUND_QUEUE = "inbound"
 OUTBOUND_QUEUE = "outbound"
 
 
+def fax_transport_from_settings(settings: Settings, mail: MailTransport) -> FaxTransport:
+    if settings.fax_gateway_domain:
+        return EmailToFaxTransport(mail, settings.fax_gateway_domain, f"fax@{settings.mail_domain}",
+                                   settings.mail_domain)
+    return FaxSpoolTransport(settings.spool_dir / "fax")
+
+
 class Runtime:
     def __init__(self, settings: Settings, transport: MailTransport | None = None) -> None:
         if not settings.redis_url:
@@ -39,8 +48,14 @@ class Runtime:
         signer = (DkimSigner.from_files(settings.dkim_sign_domain, settings.dkim_sign_selector, settings.dkim_sign_key)
                   if settings.dkim_sign_key else None)
         self.transport = transport or transport_from_env(settings.spool_dir, settings.smtp_url, signer)
-        self.db = Database(settings.database_url, on_outbound=self.enqueue_outbound)
+        self.db = Database(settings.database_url,
+                           dispatch={OutboundMessage: self.enqueue_outbound, FaxJob: self.enqueue_fax})
         self.verify_sender = make_verifier(settings)
+        self.fax_transport = fax_transport_from_settings(settings, self.transport)
+        self.send_fax = dramatiq.Actor(
+            self._send_fax, broker=self.broker, actor_name="send_fax",
+            queue_name=OUTBOUND_QUEUE, priority=0, options={"max_retries": 5},
+        )
         self.process_inbound = dramatiq.Actor(
             self._process_inbound, broker=self.broker, actor_name="process_inbound",
             queue_name=INBOUND_QUEUE, priority=0, options={"max_retries": 10},
@@ -60,6 +75,12 @@ class Runtime:
     def _deliver(self, outbound_id: int) -> None:
         deliver(self.db, self.settings, self.transport, outbound_id)
 
+    def _send_fax(self, job_id: int) -> None:
+        send_fax(self.db, self.fax_transport, job_id)
+
+    def enqueue_fax(self, job_id: int) -> None:
+        self.send_fax.send(job_id)
+
     def enqueue_inbound(self, inbound_id: int) -> None:
         self.process_inbound.send(inbound_id)
 
@@ -67,7 +88,7 @@ class Runtime:
         self.deliver.send(outbound_id)
 
     def sweep_once(self) -> SweepResult:
-        return sweep(self.db, self.settings, self.enqueue_inbound, self.enqueue_outbound)
+        return sweep(self.db, self.settings, self.enqueue_inbound, self.enqueue_outbound, self.enqueue_fax)
 
     def close(self) -> None:
         close_transport = getattr(self.transport, "close", None)

@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 
 from gateway.config import Settings
 from gateway.db import Database
-from gateway.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus, utcnow
+from gateway.models import FaxJob, FaxStatus, InboundMessage, InboundStatus, OutboundMessage, OutboundStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ BATCH = 1000
 class SweepResult:
     inbound: int
     outbound: int
+    fax: int = 0
 
 
 def sweep(
@@ -35,6 +36,7 @@ def sweep(
     settings: Settings,
     enqueue_inbound: Callable[[int], None],
     enqueue_outbound: Callable[[int], None],
+    enqueue_fax: Callable[[int], None] | None = None,
 ) -> SweepResult:
     now = utcnow()
     stale = now - timedelta(seconds=settings.sweep_grace)
@@ -54,10 +56,25 @@ def sweep(
             ))
             .order_by(OutboundMessage.id).limit(BATCH)
         ))
+        # Fax jobs due for a (re)try, and attempts whose worker died mid-send.
+        fax = list(session.scalars(
+            select(FaxJob.id)
+            .where(or_(
+                and_(FaxJob.status == FaxStatus.QUEUED, FaxJob.next_attempt_at <= now,
+                     or_(FaxJob.claimed_at.is_(None), FaxJob.claimed_at < stale),
+                     FaxJob.created_at < stale),
+                and_(FaxJob.status == FaxStatus.SENDING, FaxJob.transmission_ref.is_(None),
+                     FaxJob.claimed_at < lease),
+            ))
+            .order_by(FaxJob.id).limit(BATCH)
+        )) if enqueue_fax else []
     for inbound_id in inbound:
         enqueue_inbound(inbound_id)
+    for job_id in fax:
+        assert enqueue_fax is not None
+        enqueue_fax(job_id)
     for outbound_id in outbound:
         enqueue_outbound(outbound_id)
-    if inbound or outbound:
-        log.warning("sweep: re-enqueued %d inbound and %d outbound items", len(inbound), len(outbound))
-    return SweepResult(len(inbound), len(outbound))
+    if inbound or outbound or fax:
+        log.warning("sweep: enqueued %d inbound, %d outbound and %d fax items", len(inbound), len(outbound), len(fax))
+    return SweepResult(len(inbound), len(outbound), len(fax))

@@ -23,13 +23,24 @@ from sqlalchemy.orm import Session
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.errors import InvalidRequest, NotFound, TransitionRefused
-from gateway.models import InboundMessage, InboundStatus, Invitation, OutboundMessage, RawBlob, utcnow
+from gateway.fax import read_transmission_report
+from gateway.models import (
+    FaxJob,
+    FaxStatus,
+    InboundMessage,
+    InboundStatus,
+    Invitation,
+    OutboundMessage,
+    RawBlob,
+    utcnow,
+)
 from gateway.senderauth import Verifier
 from parsers.authresults import SenderAuth
 from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
 from parsers.mime import ParsedMail, parse_mail
 from parsers.registry import ParseContext, ParseResult, choose
 from workflows.bounces import apply_bounce
+from workflows.faxes import finish_attempt
 from workflows.registry import WORKFLOWS, load_object
 from workflows.timeline import record
 
@@ -131,6 +142,9 @@ def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedM
     step = Step(session, settings, row, mail, sender)
     if step.mail.from_addr:
         row.from_addr = step.mail.from_addr
+    fax_outcome = _fax_report(step)
+    if fax_outcome is not None:
+        return fax_outcome
     if verdict.kind == MailKind.BOUNCE:
         bounced, what = apply_bounce(session, settings, mail, row.rcpt_tos, row.id)
         if bounced is None:
@@ -152,6 +166,25 @@ def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedM
     if problem:
         return _outcome(step, InboundStatus.REVIEW, "reply", problem)
     return decide(step, read(step))
+
+
+def _fax_report(step: Step) -> Outcome | None:
+    """A fax service's transmission report for one of our jobs finishes that job's attempt."""
+    if _tokens(step):
+        return None  # mail to a reply address is a partner's, whatever it quotes
+    mail = step.mail
+    report = read_transmission_report(mail.subject, mail.text, (*mail.in_reply_to, *mail.references))
+    if report is None or report.job_id is None:
+        return None
+    job = step.session.get(FaxJob, report.job_id, with_for_update=True)
+    if job is None or job.status != FaxStatus.SENDING:
+        return None
+    finish_attempt(step.session, job, ok=report.ok, failure=report.failure, detail=report.detail,
+                   inbound_id=step.row.id)
+    step.correlation = Correlation(job.object_type, job.object_id, "fax report")
+    _record_inbound(step)
+    result = "sent" if report.ok else f"failed ({report.failure}), now {job.status}"
+    return _outcome(step, InboundStatus.PROCESSED, "fax_report", f"fax job {job.id} {result}: {report.detail}")
 
 
 def _record_inbound(step: Step) -> None:

@@ -19,6 +19,7 @@ def record(
     *,
     inbound_id: int | None = None,
     outbound_id: int | None = None,
+    fax_job_id: int | None = None,
     **data: Any,
 ) -> Event:
     event = Event(
@@ -29,6 +30,7 @@ def record(
         data=data,
         inbound_id=inbound_id,
         outbound_id=outbound_id,
+        fax_job_id=fax_job_id,
     )
     session.add(event)
     return event

@@ -33,7 +33,7 @@ class CountingTransport:
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
     queued: list[int] = []
-    database = Database(f"sqlite:///{tmp_path / 'o.sqlite3'}", on_outbound=queued.append)
+    database = Database(f"sqlite:///{tmp_path / 'o.sqlite3'}", dispatch={OutboundMessage: queued.append})
     database.create_schema()
     database.queued = queued  # type: ignore[attr-defined]
     yield database
