@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,26 @@ def _json_map(name: str) -> dict[str, str] | None:
     if not isinstance(parsed, dict):
         raise ValueError(f"{name} must be a JSON object")
     return {str(k).rstrip(".").lower(): str(v) for k, v in parsed.items()}
+
+
+def _secret_key(home: Path) -> bytes:
+    """TORII_SECRET_KEY, or a random key kept in TORII_HOME/secret.key (made on first use)."""
+    value = os.environ.get("TORII_SECRET_KEY")
+    if value:
+        return value.encode()
+    path = home / "secret.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        home.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32).encode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        return key
 
 
 @dataclass(frozen=True)
@@ -76,6 +97,14 @@ class Settings:
     dkim_sign_domain: str
     # How long a soft-bounced mail waits before it is sent again (on top of the sweep's grace).
     soft_bounce_delay: float
+    # Keys the HMACs of temporary IDs and printed references; the same on every machine of a deployment.
+    secret_key: bytes
+    # Where paper invitations are answered by mail, with the temporary ID and password.
+    invite_address: str
+    # The gateway's own fax number, printed on letters for the fax-back form.
+    fax_number: str | None
+    # Wrong temporary credentials tolerated per sender and per ID within an hour, then locked for an hour.
+    credential_failure_limit: int
     # Email-to-fax service: faxes are mailed to <number>@<this domain>; unset: PDFs go to spool/fax.
     fax_gateway_domain: str | None
     # Whitespace-separated imap:// / imaps:// URLs, one per mailbox (see gateway/imap.py); "" for none.
@@ -129,4 +158,8 @@ def load_settings() -> Settings:
         dkim_sign_domain=os.environ.get("TORII_DKIM_SIGN_DOMAIN", domain).lower(),
         soft_bounce_delay=_float("TORII_SOFT_BOUNCE_DELAY", 600.0),
         fax_gateway_domain=os.environ.get("TORII_FAX_GATEWAY_DOMAIN") or None,
+        secret_key=_secret_key(home),
+        invite_address=os.environ.get("TORII_INVITE_ADDRESS", f"invite@{domain}").lower(),
+        fax_number=os.environ.get("TORII_FAX_NUMBER") or None,
+        credential_failure_limit=_int("TORII_CREDENTIAL_FAILURE_LIMIT", 5),
     )

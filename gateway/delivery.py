@@ -20,7 +20,7 @@ from gateway.fax import FaxFailure, FaxJobRequest, FaxTransport
 from gateway.models import FaxJob, FaxStatus, OutboundMessage, OutboundStatus, utcnow
 from gateway.transports import Envelope, MailTransport
 from workflows.faxes import finish_attempt
-from workflows.registry import WORKFLOWS, load_object
+from workflows.registry import WORKFLOWS, after_fax, load_object
 from workflows.timeline import record
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def _finish(db: Database, settings: Settings, outbound_id: int, status: Outbound
                 spec.after_delivery(session, settings, obj, row)
 
 
-def send_fax(db: Database, transport: FaxTransport, job_id: int) -> None:
+def send_fax(db: Database, settings: Settings, transport: FaxTransport, job_id: int) -> None:
     """One attempt of a fax job: claim it, hand it over, record the result (or wait for the report)."""
     with db.transaction() as session:
         job = session.get(FaxJob, job_id, with_for_update=True)
@@ -100,6 +100,7 @@ def send_fax(db: Database, transport: FaxTransport, job_id: int) -> None:
             job = session.get(FaxJob, job_id, with_for_update=True)
             assert job is not None
             finish_attempt(session, job, ok=False, failure=failure, detail=str(exc))
+            after_fax(session, settings, job)
         return
     with db.transaction() as session:
         job = session.get(FaxJob, job_id, with_for_update=True)
@@ -111,3 +112,4 @@ def send_fax(db: Database, transport: FaxTransport, job_id: int) -> None:
                    fax_job_id=job.id, attempt=job.attempts)
         else:
             finish_attempt(session, job, ok=True, failure=None, detail=reference)
+            after_fax(session, settings, job)

@@ -109,6 +109,39 @@ class Invitation(Base):
     state: Mapped[str] = mapped_column(String(32), index=True)
     contact_person: Mapped[str | None] = mapped_column(String(255))
     reply_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Paper invitations (fax, postcard): where the letter goes, and its temporary credentials, hashed.
+    fax_number: Mapped[str | None] = mapped_column(String(32))
+    temp_id_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
+    temp_password_hash: Mapped[str | None] = mapped_column(String(255))
+    redeemed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Document(Base):
+    """A document the gateway made for an object (a letter, an order sheet), kept as sent."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+    __table_args__ = (Index("ix_documents_object", "object_type", "object_id"),)
+
+
+class CredentialFailure(Base):
+    """One wrong temporary ID or password; enough of them in an hour lock the sender or the ID."""
+
+    __tablename__ = "credential_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sender: Mapped[str | None] = mapped_column(String(998), index=True)
+    id_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
+    invitation_id: Mapped[int | None] = mapped_column(Integer)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
 
 
 class OutboundMessage(Base):

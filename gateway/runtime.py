@@ -76,7 +76,7 @@ class Runtime:
         deliver(self.db, self.settings, self.transport, outbound_id)
 
     def _send_fax(self, job_id: int) -> None:
-        send_fax(self.db, self.fax_transport, job_id)
+        send_fax(self.db, self.settings, self.fax_transport, job_id)
 
     def enqueue_fax(self, job_id: int) -> None:
         self.send_fax.send(job_id)

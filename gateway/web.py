@@ -19,9 +19,19 @@ from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.errors import InvalidRequest, NotFound
-from gateway.models import Event, InboundMessage, InboundStatus, Invitation, OutboundMessage, RawBlob
+from gateway.models import (
+    Document,
+    Event,
+    FaxJob,
+    InboundMessage,
+    InboundStatus,
+    Invitation,
+    OutboundMessage,
+    RawBlob,
+)
 from gateway.runtime import Runtime
 from workflows import inbound, invitation
+from workflows.credential_answers import current_locks
 from workflows.mail import TEMPLATES_DIR
 from workflows.timeline import timeline
 
@@ -58,6 +68,8 @@ def invitation_json(session: Session, settings: Settings, inv: Invitation, *, wi
         "partner": {"company": inv.partner_company, "name": inv.partner_name, "email": inv.partner_email},
         "comment": inv.comment,
         "contact_person": inv.contact_person,
+        "fax_number": inv.fax_number,
+        "redeemed_at": _iso(inv.redeemed_at),
         "reply_to": invitation.reply_address(inv, settings),
         "created_at": _iso(inv.created_at),
         "updated_at": _iso(inv.updated_at),
@@ -83,6 +95,23 @@ def outbound_json(row: OutboundMessage) -> dict[str, Any]:
         "attempts": row.attempts,
         "sent_at": _iso(row.sent_at),
         "last_error": row.last_error,
+    }
+
+
+def fax_json(job: FaxJob) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "created_at": _iso(job.created_at),
+        "object": {"type": job.object_type, "id": job.object_id},
+        "kind": job.kind,
+        "number": job.number,
+        "title": job.title,
+        "status": job.status,
+        "failure": job.failure,
+        "attempts": job.attempts,
+        "next_attempt_at": _iso(job.next_attempt_at),
+        "transmission_ref": job.transmission_ref,
+        "last_error": job.last_error,
     }
 
 
@@ -145,6 +174,35 @@ def create_app(runtime: Runtime) -> FastAPI:
         if inv is None:
             raise NotFound(f"invitation {invitation_id} does not exist")
         return invitation_json(session, runtime.settings, inv)
+
+    @app.get("/api/invitations/{invitation_id}/letter")
+    def invitation_letter(invitation_id: int, session: Session = Depends(session_dep)) -> Response:
+        """The paper letter as sent (fax and postcard invitations)."""
+        document = session.scalars(
+            select(Document).where(Document.object_type == invitation.OBJECT_TYPE,
+                                   Document.object_id == invitation_id, Document.kind == "letter")
+            .order_by(Document.id.desc()).limit(1)
+        ).first()
+        if document is None:
+            raise NotFound(f"invitation {invitation_id} has no letter")
+        return Response(document.data, media_type=document.content_type,
+                        headers={"Content-Disposition": f'inline; filename="{document.filename}"'})
+
+    @app.get("/api/fax")
+    def list_fax_jobs(object_type: str | None = None, object_id: int | None = None,
+                      session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
+        query = select(FaxJob).order_by(FaxJob.id.desc()).limit(LIST_LIMIT)
+        if object_type:
+            query = query.where(FaxJob.object_type == object_type)
+        if object_id is not None:
+            query = query.where(FaxJob.object_id == object_id)
+        return [fax_json(job) for job in reversed(list(session.scalars(query)))]
+
+    @app.get("/api/locks")
+    def locks(session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
+        """Senders and temporary IDs locked after too many wrong credentials."""
+        return [{"kind": lock.kind, "who": lock.who, "failures": lock.failures, "until": _iso(lock.until)}
+                for lock in current_locks(session, runtime.settings)]
 
     @app.get("/api/outbox")
     def list_outbox(
@@ -224,7 +282,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         return templates.TemplateResponse(
             request,
             "console.html",
-            {"invitations": invitations, "review": review, "messages": messages, "outbox": outbox},
+            {"invitations": invitations, "review": review, "messages": messages, "outbox": outbox,
+             "locks": current_locks(session, runtime.settings)},
         )
 
     @app.get("/invitations/{invitation_id}", response_class=HTMLResponse)

@@ -39,14 +39,16 @@ from parsers.authresults import SenderAuth
 from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
 from parsers.mime import ParsedMail, parse_mail
 from parsers.registry import ParseContext, ParseResult, choose
+from workflows import credential_answers
 from workflows.bounces import apply_bounce
 from workflows.faxes import finish_attempt
-from workflows.registry import WORKFLOWS, load_object
+from workflows.registry import WORKFLOWS, after_fax, load_object
 from workflows.timeline import record
 
 log = logging.getLogger(__name__)
 
 UNKNOWN_TOKEN = "unknown token"
+CREDENTIALS = "temporary credentials"
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ def _fax_report(step: Step) -> Outcome | None:
         return None
     finish_attempt(step.session, job, ok=report.ok, failure=report.failure, detail=report.detail,
                    inbound_id=step.row.id)
+    after_fax(step.session, step.settings, job)
     step.correlation = Correlation(job.object_type, job.object_id, "fax report")
     _record_inbound(step)
     result = "sent" if report.ok else f"failed ({report.failure}), now {job.status}"
@@ -220,6 +223,12 @@ def _tokens(step: Step) -> list[str]:
     return tokens
 
 
+def _to_invite_address(step: Step) -> bool:
+    """Temporary credentials are looked for only in mail to the address the letters give."""
+    addresses = list(step.row.rcpt_tos) or [*step.mail.to_addrs, *step.mail.cc_addrs]
+    return step.settings.invite_address in (a.strip().lower() for a in addresses)
+
+
 def correlate(step: Step) -> Correlation:
     session = step.session
     referenced: OutboundMessage | None = None
@@ -240,7 +249,12 @@ def correlate(step: Step) -> Correlation:
         return Correlation("invitation", invitation.id, "reply token")
     if referenced is not None:
         return Correlation(referenced.object_type, referenced.object_id, "In-Reply-To")
-    return Correlation(None, None, "none", "no reply token and no reference to a message we sent",
+    answer = credential_answers.check(session, step.settings, step.row, step.mail.text,
+                                      step.mail.from_addr or step.row.mail_from) if _to_invite_address(step) else None
+    if answer is not None:
+        return Correlation("invitation" if answer.invitation_id else None, answer.invitation_id,
+                           CREDENTIALS, answer.problem, InboundStatus.REFUSED)
+    return Correlation(None, None, "none", "no reply token, temporary credentials or reference to a message we sent",
                        InboundStatus.UNMATCHED)
 
 
@@ -288,7 +302,9 @@ def authenticate(step: Step) -> str | None:
         sender = step.mail.from_addr
         if sender is None:
             return "the reply has no readable From address"
-        if sender != invitation.partner_email.lower() and _domain(sender) != _domain(invitation.partner_email):
+        # Right temporary credentials are the proof for paper invitations, whatever the address.
+        if step.correlation.via != CREDENTIALS and sender != invitation.partner_email.lower() \
+                and _domain(sender) != _domain(invitation.partner_email):
             return f"sender {sender} is not the invited partner ({invitation.partner_email})"
     return None
 

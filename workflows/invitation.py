@@ -12,18 +12,23 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.errors import InvalidRequest
-from gateway.models import InboundMessage, Invitation, OutboundMessage, OutboundStatus
+from gateway.fax import BadFaxNumber, normalize_fax_number
+from gateway.models import Document, FaxJob, FaxStatus, InboundMessage, Invitation, OutboundMessage, OutboundStatus
+from workflows.credentials import hash_secret, lookup_key, new_temporary_credentials
+from workflows.faxes import queue_fax
+from workflows.letters import reference_for, render_letter
 from workflows.machine import Machine, Refusal, Transition
 from workflows.mail import queue_mail
 from workflows.timeline import record
 
 OBJECT_TYPE = "invitation"
+CHANNELS = ("email", "fax", "postcard")
 
 
 @dataclass
@@ -187,10 +192,11 @@ def _email(body: dict[str, Any], section: str) -> str:
 
 
 def create(session: Session, settings: Settings, body: dict[str, Any]) -> Invitation:
-    """Create an invitation from an API body and queue the invitation mail to the partner."""
+    """Create an invitation from an API body and queue what reaches the partner: a mail, or a paper letter."""
     channel = body.get("channel", "email")
-    if channel != "email":
-        raise InvalidRequest(f"channel {channel!r} is not supported yet; use 'email'")
+    if channel not in CHANNELS:
+        raise InvalidRequest(f"channel must be one of {', '.join(CHANNELS)}")
+    paper = channel != "email"
     language = body.get("language", "ja")
     if language not in ("ja", "en"):
         raise InvalidRequest("language must be 'ja' or 'en'")
@@ -206,7 +212,9 @@ def create(session: Session, settings: Settings, body: dict[str, Any]) -> Invita
         issuer_email=_email(body, "issuer"),
         partner_company=_text(body, "partner", "company"),
         partner_name=_text(body, "partner", "name"),
-        partner_email=_email(body, "partner"),
+        # A paper invitation's partner may have no email address: the credentials prove who answers.
+        partner_email=_email(body, "partner") if not paper or _has(body, "partner", "email") else "",
+        fax_number=_fax_number(body) if channel == "fax" else None,
         channel=channel,
         approval_required=approval_required,
         comment=comment,
@@ -226,8 +234,50 @@ def create(session: Session, settings: Settings, body: dict[str, Any]) -> Invita
     )
     if not approval_required:
         fire(session, settings, invitation, "connect")
-    _queue(session, settings, invitation, "invitation")
+    if paper:
+        _send_letter(session, settings, invitation)
+    else:
+        _queue(session, settings, invitation, "invitation")
     return invitation
+
+
+def _has(body: dict[str, Any], section: str, key: str) -> bool:
+    part = body.get(section)
+    return isinstance(part, dict) and bool(str(part.get(key) or "").strip())
+
+
+def _fax_number(body: dict[str, Any]) -> str:
+    try:
+        return normalize_fax_number(_text(body, "partner", "fax"))
+    except BadFaxNumber as exc:
+        raise InvalidRequest(f"partner.fax: {exc}") from exc
+
+
+def _send_letter(session: Session, settings: Settings, invitation: Invitation) -> None:
+    """The paper invitation: temporary credentials (kept only as hashes), the letter PDF, the fax job."""
+    temp_id, temp_password = new_temporary_credentials()
+    invitation.temp_id_lookup = lookup_key(temp_id, settings.secret_key)
+    invitation.temp_password_hash = hash_secret(temp_password)
+    layout: Literal["fax", "postcard"] = "fax" if invitation.channel == "fax" else "postcard"
+    pdf = render_letter(invitation, temp_id, temp_password, layout=layout, language=invitation.language,
+                        reference=reference_for(invitation.id, settings.secret_key),
+                        reply_address=settings.invite_address, fax_number=settings.fax_number)
+    session.add(Document(object_type=OBJECT_TYPE, object_id=invitation.id, kind="letter",
+                         filename=f"invitation-{invitation.id}-{layout}.pdf", content_type="application/pdf",
+                         data=pdf))
+    record(session, OBJECT_TYPE, invitation.id, "document", f"{layout} letter rendered ({len(pdf)} bytes)")
+    if invitation.fax_number:
+        queue_fax(session, object_type=OBJECT_TYPE, object_id=invitation.id, kind="invitation_letter",
+                  number=invitation.fax_number, title=f"ご招待 INV-{invitation.id}", pdf=pdf)
+
+
+def after_fax(session: Session, settings: Settings, invitation: Invitation, job: FaxJob) -> None:
+    """The letter was faxed (issued → sent), or could not be (→ undeliverable)."""
+    if job.kind != "invitation_letter" or job.status not in (FaxStatus.SENT, FaxStatus.FAILED):
+        return
+    trigger = "delivered" if job.status == FaxStatus.SENT else "undeliverable"
+    if MACHINE.allows(invitation.state, trigger):
+        fire(session, settings, invitation, trigger)
 
 
 def after_delivery(session: Session, settings: Settings, invitation: Invitation, outbound: OutboundMessage) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.models import Base, Invitation, OutboundMessage
+from gateway.models import Base, FaxJob, Invitation, OutboundMessage
 from workflows import invitation
 from workflows.machine import Machine
 
@@ -21,6 +21,7 @@ class WorkflowSpec:
     after_delivery: Callable[[Session, Settings, object, OutboundMessage], None]
     fire: Callable[..., None]
     answers: frozenset[str]  # the triggers a reply (or an operator deciding one) may fire
+    after_fax: Callable[[Session, Settings, object, FaxJob], None] | None = None
 
 
 WORKFLOWS: dict[str, WorkflowSpec] = {
@@ -31,6 +32,7 @@ WORKFLOWS: dict[str, WorkflowSpec] = {
         after_delivery=invitation.after_delivery,  # type: ignore[arg-type]
         fire=invitation.fire,
         answers=frozenset({"approve", "reject", "hold"}),
+        after_fax=invitation.after_fax,  # type: ignore[arg-type]
     ),
 }
 
@@ -40,3 +42,13 @@ def load_object(session: Session, object_type: str, object_id: int, *, lock: boo
     if spec is None:
         return None
     return session.get(spec.model, object_id, with_for_update=lock)
+
+
+def after_fax(session: Session, settings: Settings, job: FaxJob) -> None:
+    """Tell the fax job's workflow how its attempt ended."""
+    spec = WORKFLOWS.get(job.object_type)
+    if spec is None or spec.after_fax is None:
+        return
+    obj = load_object(session, job.object_type, job.object_id, lock=True)
+    if obj is not None:
+        spec.after_fax(session, settings, obj, job)

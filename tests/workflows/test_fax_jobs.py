@@ -70,13 +70,14 @@ def report(db: Database, settings: Settings, subject: str, text: str) -> Inbound
         return row
 
 
-def test_a_job_is_dispatched_after_commit_and_the_spool_sends_it_once(db: Database, tmp_path: Path) -> None:
+def test_a_job_is_dispatched_after_commit_and_the_spool_sends_it_once(db: Database, settings: Settings,
+                                                                       tmp_path: Path) -> None:
     job_id = new_job(db)
     assert db.dispatched == [job_id]  # type: ignore[attr-defined]
     assert job(db, job_id).number == "+81312345678"
     spool = FaxSpoolTransport(tmp_path / "fax")
-    send_fax(db, spool, job_id)
-    send_fax(db, spool, job_id)
+    send_fax(db, settings, spool, job_id)
+    send_fax(db, settings, spool, job_id)
     done = job(db, job_id)
     assert (done.status, done.attempts) == ("sent", 1)
     assert (tmp_path / "fax" / f"fax-{job_id}.pdf").read_bytes() == PDF
@@ -91,7 +92,7 @@ def test_a_mailed_fax_waits_for_the_report_and_busy_lines_are_retried(db: Databa
     mail = Captured()
     service = EmailToFaxTransport(mail, "fax.example.net", "fax@torii.test", "torii.test")
     job_id = new_job(db)
-    send_fax(db, service, job_id)
+    send_fax(db, settings, service, job_id)
     assert job(db, job_id).status == "sending"
     assert mail.sent[0].rcpt_tos == ("0312345678@fax.example.net",)
 
@@ -101,13 +102,13 @@ def test_a_mailed_fax_waits_for_the_report_and_busy_lines_are_retried(db: Databa
     assert (retry.status, retry.failure) == ("queued", "busy")
     assert retry.next_attempt_at > utcnow() + timedelta(minutes=4)
 
-    send_fax(db, service, job_id)  # not due yet: nothing happens
+    send_fax(db, settings, service, job_id)  # not due yet: nothing happens
     assert len(mail.sent) == 1
     with db.transaction() as session:
         due = session.get(FaxJob, job_id)
         assert due is not None
         due.next_attempt_at = utcnow()
-    send_fax(db, service, job_id)
+    send_fax(db, settings, service, job_id)
     assert len(mail.sent) == 2 and job(db, job_id).attempts == 2
 
     report(db, settings, f"[FAX-{job_id}] 送信結果", "FAX送信に成功しました。")
@@ -122,7 +123,7 @@ def test_a_mailed_fax_waits_for_the_report_and_busy_lines_are_retried(db: Databa
 def test_a_bad_number_report_fails_the_job_for_good(db: Database, settings: Settings) -> None:
     service = EmailToFaxTransport(Captured(), "fax.example.net", "fax@torii.test", "torii.test")
     job_id = new_job(db)
-    send_fax(db, service, job_id)
+    send_fax(db, settings, service, job_id)
     report(db, settings, f"Fax report FAX-{job_id}", "Transmission failed: invalid fax number")
     failed = job(db, job_id)
     assert (failed.status, failed.failure) == ("failed", "bad_number")
