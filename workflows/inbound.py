@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from gateway.db import Database
 from gateway.errors import InvalidRequest, NotFound, TransitionRefused
 from gateway.fax import read_transmission_report
 from gateway.models import (
+    Document,
     FaxJob,
     FaxStatus,
     InboundMessage,
@@ -41,6 +43,7 @@ from parsers.mime import ParsedMail, parse_mail
 from parsers.registry import ParseContext, ParseResult, choose
 from workflows import credential_answers
 from workflows.bounces import apply_bounce
+from workflows.fax_answers import FaxAnswer, read_pages
 from workflows.faxes import finish_attempt
 from workflows.registry import WORKFLOWS, after_fax, load_object
 from workflows.timeline import record
@@ -98,13 +101,15 @@ def process(db: Database, settings: Settings, inbound_id: int, verify_sender: Ve
             return None
         blob = session.get(RawBlob, row.sha256)
         assert blob is not None
-        raw, envelope_from = blob.data, row.mail_from
+        raw, envelope_from, rcpt_tos = blob.data, row.mail_from, list(row.rcpt_tos)
     # Parsing is the slow part and needs no lock: do it before the writing transaction.
-    parsed: tuple[ParsedMail, AutomaticVerdict, SenderAuth | None] | Exception
+    parsed: tuple[ParsedMail, AutomaticVerdict, SenderAuth | None, FaxAnswer | None] | Exception
     try:
         mail = parse_mail(raw)
         sender = verify_sender(raw, mail) if verify_sender else None
-        parsed = (mail, classify_automatic(mail, envelope_from), sender)
+        # Fax pages (a returned fax-back form) are read here too: OCR takes seconds.
+        fax = None if reply_tokens(rcpt_tos, mail, settings.mail_domain) else read_pages(mail, settings.secret_key)
+        parsed = (mail, classify_automatic(mail, envelope_from), sender, fax)
     except Exception as exc:
         parsed = exc
     with db.transaction() as session:
@@ -140,13 +145,15 @@ def _store_outcome(session: Session, row: InboundMessage, outcome: Outcome) -> N
 
 
 def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedMail,
-        verdict: AutomaticVerdict, sender: SenderAuth | None = None) -> Outcome:
+        verdict: AutomaticVerdict, sender: SenderAuth | None = None, fax: FaxAnswer | None = None) -> Outcome:
     step = Step(session, settings, row, mail, sender)
     if step.mail.from_addr:
         row.from_addr = step.mail.from_addr
     fax_outcome = _fax_report(step)
     if fax_outcome is not None:
         return fax_outcome
+    if fax is not None:
+        return _fax_answer(step, fax)
     if verdict.kind == MailKind.BOUNCE:
         bounced, what = apply_bounce(session, settings, mail, row.rcpt_tos, row.id)
         if bounced is None:
@@ -190,6 +197,39 @@ def _fax_report(step: Step) -> Outcome | None:
     return _outcome(step, InboundStatus.PROCESSED, "fax_report", f"fax job {job.id} {result}: {report.detail}")
 
 
+def _fax_answer(step: Step, fax: FaxAnswer) -> Outcome:
+    """A returned fax-back form: its code names the invitation, its ticked box is the answer."""
+    form = fax.form
+    if form is None:
+        return _outcome(step, InboundStatus.REVIEW, "fax", "fax: " + ("; ".join(fax.problems) or "no pages"))
+    invitation = step.session.get(Invitation, form.invitation_id)
+    if invitation is None:
+        return _outcome(step, InboundStatus.REVIEW, "fax", f"fax: form of unknown invitation {form.invitation_id}")
+    step.correlation = Correlation("invitation", invitation.id, "fax-back form")
+    _record_inbound(step)
+    # The page and the contact field stay with the invitation, for whoever reviews or checks it.
+    documents = [Document(object_type="invitation", object_id=invitation.id, kind="faxback_page",
+                          filename=f"faxback-{step.row.id}.png", content_type="image/png", data=form.page_png)]
+    if form.contact_image:
+        documents.append(Document(object_type="invitation", object_id=invitation.id, kind="contact_field",
+                                  filename=f"contact-{step.row.id}.png", content_type="image/png",
+                                  data=form.contact_image))
+    step.session.add_all(documents)
+    step.session.flush()
+    parse = {"fax": {"answer": form.answer, "confidence": form.confidence, "reasons": list(form.reasons),
+                     "contact_text": form.contact_text, "documents": [d.id for d in documents],
+                     "problems": list(fax.problems)}}
+    if form.answer is None or form.confidence < step.settings.min_confidence:
+        why = "; ".join(form.reasons) or "unclear"
+        return _outcome(step, InboundStatus.REVIEW, "fax",
+                        f"fax form unclear (confidence {form.confidence:.2f}): {why}", parse)
+    try:
+        _apply(step.session, step.settings, step.row, "invitation", invitation.id, form.answer, form.contact_text)
+    except TransitionRefused as refused:
+        return _outcome(step, InboundStatus.REFUSED, "fax", refused.reason, parse)
+    return _outcome(step, InboundStatus.PROCESSED, "fax", f"{form.answer} applied from the fax-back form", parse)
+
+
 def _record_inbound(step: Step) -> None:
     corr, row = step.correlation, step.row
     if corr.object_type and corr.object_id:
@@ -212,15 +252,19 @@ def _outcome(step: Step, status: InboundStatus, kind: str, reason: str | None,
 _TOKEN_ADDRESS = re.compile(r"^reply\+([a-z0-9]+)@(.+)$")
 
 
-def _tokens(step: Step) -> list[str]:
+def reply_tokens(rcpt_tos: Sequence[str], mail: ParsedMail, domain: str) -> list[str]:
     """Reply tokens in the envelope recipients; in To/Cc only when there is no envelope (files, IMAP)."""
-    addresses = list(step.row.rcpt_tos) or [*step.mail.to_addrs, *step.mail.cc_addrs]
+    addresses = list(rcpt_tos) or [*mail.to_addrs, *mail.cc_addrs]
     tokens = []
     for address in addresses:
         match = _TOKEN_ADDRESS.match(address.strip().lower())
-        if match and match.group(2) == step.settings.mail_domain:
+        if match and match.group(2) == domain:
             tokens.append(match.group(1))
     return tokens
+
+
+def _tokens(step: Step) -> list[str]:
+    return reply_tokens(step.row.rcpt_tos, step.mail, step.settings.mail_domain)
 
 
 def _to_invite_address(step: Step) -> bool:

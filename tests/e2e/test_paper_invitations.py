@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import random
 import re
 import uuid
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pdfplumber
@@ -14,6 +17,8 @@ from harness import GatewayProcess, wait_for
 from samples.compose import compose_reply
 
 pytestmark = pytest.mark.slow
+
+CORPUS_PDF = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "pdf" / "bad"
 
 
 def paper_invitation(gw: GatewayProcess, channel: str = "fax") -> dict[str, Any]:
@@ -94,3 +99,77 @@ def test_wrong_credentials_are_refused_with_a_mail_and_then_locked(gw: GatewayPr
 def test_an_unknown_temporary_id_is_refused(gw: GatewayProcess) -> None:
     message = answer(gw, "承認します\n仮ID: 2345 6789\n仮パスワード: ACEF HJKM", f"x-{uuid.uuid4().hex[:6]}@a.example")
     assert message["status"] == "refused" and "unknown temporary ID" in message["reason"]
+
+
+def fax_to_email(pdf: bytes, sender: str = "fax-service@fax.example.net") -> bytes:
+    """A fax-to-email delivery: the received fax as a PDF attachment, as fax services send it."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "fax@torii.test"
+    msg["Subject"] = "FAX受信 from 0312345678 (1 page)"
+    msg["Message-ID"] = f"<{uuid.uuid4().hex}@fax.example.net>"
+    msg.set_content("FAXを受信しました。添付ファイルをご確認ください。")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="fax_0312345678.pdf")
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+
+
+def returned_form(gw: GatewayProcess, inv: dict[str, Any], box: str | None, style: str, *,
+                  upside_down: bool = False, seed: int = 1, second: str | None = None) -> bytes:
+    from samples import faxsim
+    from workflows.letters import faxback_geometry
+
+    geometry = faxback_geometry()
+    rng = random.Random(seed)
+    page = faxsim.rasterize(gw.http.get(f"/api/invitations/{inv['id']}/letter").content, 200)
+    for answer in (box, second):
+        if answer:
+            page = faxsim.mark(page, geometry, answer, style, rng)  # type: ignore[arg-type]
+    page = faxsim.write_name(page, geometry, "田中", rng)
+    fax = faxsim.degrade(page, resolution="normal", skew_deg=-1.2, noise=0.4, upside_down=upside_down, rng=rng)
+    return faxsim.to_pdf([fax])
+
+
+def send_fax_back(gw: GatewayProcess, pdf: bytes) -> dict[str, Any]:
+    raw = fax_to_email(pdf)
+    message_id = re.search(rb"Message-ID: <([^>]+)>", raw).group(1).decode()  # type: ignore[union-attr]
+    gw.send(raw, rcpt="fax@torii.test", mail_from="fax-service@fax.example.net")
+    return gw.wait_message(message_id, timeout=60)
+
+
+@pytest.mark.parametrize(("box", "style", "upside_down", "state"), [
+    ("approve", "tick", False, "approved"),
+    ("reject", "cross", True, "rejected"),
+    ("hold", "circle", False, "held"),
+    ("approve", "fill", False, "approved"),
+])
+def test_a_faxed_back_form_drives_the_invitation(gw: GatewayProcess, box: str, style: str, upside_down: bool,
+                                                 state: str) -> None:
+    inv = paper_invitation(gw)
+    gw.wait_state(inv["id"], "sent")
+    message = send_fax_back(gw, returned_form(gw, inv, box, style, upside_down=upside_down))
+    assert message["status"] == "processed", message
+    assert message["kind"] == "fax"
+    got = gw.invitation(inv["id"])
+    assert got["state"] == state
+    assert any(e["kind"] == "inbound" and e["data"]["via"] == "fax-back form" for e in got["timeline"])
+
+
+@pytest.mark.parametrize("second", [None, "reject"], ids=["blank", "double-ticked"])
+def test_blank_and_double_ticked_forms_go_to_review_with_the_page(gw: GatewayProcess, second: str | None) -> None:
+    inv = paper_invitation(gw)
+    gw.wait_state(inv["id"], "sent")
+    box = "approve" if second else None
+    message = send_fax_back(gw, returned_form(gw, inv, box, "tick", second=second))
+    assert message["status"] == "review", message
+    assert message["object"] == {"type": "invitation", "id": inv["id"]}
+    assert message["parse"]["fax"]["documents"]  # the page image is kept for the operator
+    assert gw.invitation(inv["id"])["state"] == "sent"
+
+
+def test_a_fax_with_an_encrypted_pdf_is_kept_for_review_with_the_reason(gw: GatewayProcess) -> None:
+    encrypted = CORPUS_PDF / "pypdf__encrypted-file.pdf"
+    if not encrypted.exists():
+        pytest.skip("the shared corpus is absent")
+    message = send_fax_back(gw, encrypted.read_bytes())
+    assert message["status"] == "review"
+    assert "encrypted" in message["reason"]

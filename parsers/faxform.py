@@ -1,0 +1,978 @@
+"""read_faxback: the answer ticked on a returned fax-back form, and its reference.
+
+The form sits at the bottom of an invitation letter sent by fax. Its layout is a
+``FormGeometry`` in millimetres from the top-left corner of the page; the letter
+template draws exactly that, and this module reads it back:
+
+    registration marks ■ at the form's four corners
+    three boxes  □ 済 承認   □ 非 非承認   □ 未 保留
+    the contact field (自社の担当者) for a handwritten name
+    a QR code holding the reference (``TORII-INV-123-AB12``), printed below it in clear
+
+Reading a page, in order:
+
+1. QR code (zxing-cpp): gives the reference and where the form is, whichever way up.
+2. Registration marks: four solid squares forming the expected rectangle; they give a
+   precise homography (skew, scale, even a different aspect ratio in x and y). When
+   the QR code is unreadable, the marks alone locate the form: the rectangle leaves
+   two (or four) ways up, and the one where the printed box outlines are found wins.
+3. The form is rectified to 8 px/mm; each box's outline is found within ±1.2 mm of
+   where it should be and the ink *inside* it is measured (outline excluded, speckle
+   removed, the page's background speckle subtracted): ``box_scores``. A circle drawn
+   around a box (or around box and label) leaves the box empty, so the ink in a ring
+   around it is measured too, as the share of directions around the box it covers:
+   ``ring_scores``.
+4. Decision, never a guess: exactly one box clearly marked and no other box with
+   more than a trace of ink gives that answer; none, two or three, or one with a
+   doubtful second, gives ``answer=None`` and the reason.
+5. Without a QR code, the reference is read from its clear-text print by OCR
+   (Tesseract, a whitelist of capitals, digits and "-") and accepted only if
+   ``reference_check`` accepts it (unambiguously, allowing for O/0 and I/1 style
+   confusions); without a check, it is accepted as unchecked, with low confidence.
+6. The contact field is cropped (``contact_image``, PNG) and read by Tesseract
+   jpn+eng (``contact_text``), with ``OMP_THREAD_LIMIT=1``.
+
+Conventions: ``rotation`` and ``skew_deg`` are counter-clockwise degrees, as in
+``PIL.Image.rotate``: the page arrived turned by ``rotation + skew_deg`` and
+``image.rotate(-(rotation + skew_deg))`` sets it upright. ``rotation`` is one of
+0, 90, 180, 270; ``skew_deg`` is within ±45.
+
+``read_faxback`` never raises on any image: what it cannot read is ``None`` with a reason.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+import math
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import zxingcpp
+from PIL import Image
+
+from gateway.errors import ToriiError
+from parsers.intent import Intent
+
+__all__ = [
+    "Rect",
+    "AnswerBox",
+    "FormGeometry",
+    "FAXBACK_FORM",
+    "ReferenceSource",
+    "FaxbackReading",
+    "Ocr",
+    "TesseractOcr",
+    "read_faxback",
+]
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A rectangle in millimetres from the page's top-left corner (x to the right, y down)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x + self.w / 2, self.y + self.h / 2)
+
+    def expanded(self, dx: float, dy: float | None = None) -> Rect:
+        """Grown by ``dx`` on the left and right and ``dy`` (default ``dx``) on top and bottom."""
+        dy = dx if dy is None else dy
+        return Rect(self.x - dx, self.y - dy, self.w + 2 * dx, self.h + 2 * dy)
+
+    def union(self, other: Rect) -> Rect:
+        x, y = min(self.x, other.x), min(self.y, other.y)
+        return Rect(x, y, max(self.right, other.right) - x, max(self.bottom, other.bottom) - y)
+
+    def overlaps(self, other: Rect) -> bool:
+        return self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
+
+
+@dataclass(frozen=True)
+class AnswerBox:
+    """One square box the partner ticks, and its printed label right of it."""
+
+    answer: Intent
+    box: Rect  # the printed outline's outer edge
+    label: Rect  # where the label text is printed
+    label_text: str  # e.g. "済 承認"
+
+
+@dataclass(frozen=True)
+class FormGeometry:
+    """Where everything of the fax-back form is on the page, in millimetres.
+
+    The letter template draws the form from this object and ``read_faxback`` reads it
+    with the same object. Everything read must stay clear of other print:
+
+    - marks: solid black squares of ``mark_size`` centred on ``marks``
+      (top-left, top-right, bottom-right, bottom-left);
+    - boxes: outline ``box_line`` thick, outer edge on ``box``; nothing printed within
+      12 mm left/right and 6 mm above/below a box and its label but the label itself
+      (hand-drawn circles around a box are read there);
+    - qr: the symbol's dark modules exactly fill ``qr`` (no quiet zone inside it);
+      keep ``qr_quiet_zone`` mm around it blank;
+    - reference_text: the reference in clear, in capitals, digits and "-";
+    - contact: the field for the handwritten name, outline ``box_line`` thick
+      (its label ``contact_label`` left of it);
+    - heading: free text above the boxes (instructions).
+    """
+
+    page_size: tuple[float, float]  # width, height
+    marks: tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
+    mark_size: float
+    boxes: tuple[AnswerBox, ...]
+    contact: Rect
+    contact_label: Rect
+    qr: Rect
+    reference_text: Rect
+    heading: Rect
+    box_line: float = 0.4
+    qr_quiet_zone: float = 4.0
+
+    def __post_init__(self) -> None:
+        answers = [b.answer for b in self.boxes]
+        if sorted(a.value for a in answers) != sorted(a.value for a in Intent) or len(answers) != len(Intent):
+            raise ValueError("a FormGeometry needs exactly one box per answer (approve, reject, hold)")
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = self.marks
+        if not (x0 < x1 and y1 < y2 and x2 > x3 and y3 > y0):
+            raise ValueError("marks must be given top-left, top-right, bottom-right, bottom-left")
+        width, height = self.page_size
+        for rect in self.printed_rects():
+            if rect.x < 0 or rect.y < 0 or rect.right > width or rect.bottom > height:
+                raise ValueError(f"{rect} lies outside the page")
+
+    def box_for(self, answer: Intent) -> AnswerBox:
+        return next(b for b in self.boxes if b.answer == answer)
+
+    @property
+    def marks_rect(self) -> Rect:
+        """The rectangle through the four marks' centres."""
+        xs = [p[0] for p in self.marks]
+        ys = [p[1] for p in self.marks]
+        return Rect(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+
+    @property
+    def form_rect(self) -> Rect:
+        """The whole form, marks included."""
+        return self.marks_rect.expanded(self.mark_size / 2 + 2)
+
+    def mark_rect(self, index: int) -> Rect:
+        cx, cy = self.marks[index]
+        s = self.mark_size
+        return Rect(cx - s / 2, cy - s / 2, s, s)
+
+    def printed_rects(self) -> tuple[Rect, ...]:
+        """Everything printed on the form, as rectangles."""
+        rects = [self.mark_rect(i) for i in range(4)]
+        for b in self.boxes:
+            rects += [b.box, b.label]
+        rects += [self.contact, self.contact_label, self.qr.expanded(self.qr_quiet_zone), self.reference_text,
+                  self.heading]
+        return tuple(rects)
+
+
+def _faxback_form() -> FormGeometry:
+    row_y, size = 212.0, 9.0
+
+    def answer_box(answer: Intent, x: float, text: str) -> AnswerBox:
+        return AnswerBox(answer, Rect(x, row_y, size, size), Rect(x + size + 2, row_y, 24.0, size), text)
+
+    return FormGeometry(
+        page_size=(210.0, 297.0),  # A4 portrait
+        marks=((17.5, 197.5), (192.5, 197.5), (192.5, 282.5), (17.5, 282.5)),
+        mark_size=5.0,
+        boxes=(
+            answer_box(Intent.APPROVE, 25.0, "済 承認"),
+            answer_box(Intent.REJECT, 75.0, "非 非承認"),
+            answer_box(Intent.HOLD, 125.0, "未 保留"),
+        ),
+        contact=Rect(57.0, 235.0, 88.0, 16.0),
+        contact_label=Rect(25.0, 239.0, 30.0, 8.0),
+        qr=Rect(160.0, 236.0, 24.0, 24.0),
+        reference_text=Rect(148.0, 265.0, 42.0, 6.0),
+        heading=Rect(25.0, 199.0, 160.0, 6.0),
+    )
+
+
+# The default form at the bottom of an A4 invitation letter.
+FAXBACK_FORM = _faxback_form()
+
+
+# ---------------------------------------------------------------------------------------------
+# Results and OCR
+
+
+class ReferenceSource(Enum):
+    QR = "qr"
+    OCR = "ocr"
+
+
+@dataclass(frozen=True)
+class FaxbackReading:
+    """What a returned form says, how sure the reading is and why.
+
+    ``answer`` is None unless exactly one box is clearly marked. ``confidence`` is for
+    the answer and, when there is one, the reference: a reference read by OCR without
+    a check caps it below the usual review bar. ``box_scores`` is the ink inside each
+    box (share of its inner area, printed outline and background speckle excluded),
+    ``ring_scores`` the share of directions around a box (or box and label) covered
+    by a drawn line: a circle.
+    """
+
+    reference: str | None
+    reference_source: ReferenceSource | None
+    answer: Intent | None
+    confidence: float
+    reasons: tuple[str, ...]
+    box_scores: Mapping[str, float] = field(default_factory=dict)
+    ring_scores: Mapping[str, float] = field(default_factory=dict)
+    contact_image: bytes | None = None  # PNG, 1-bit, the contact field inside its outline
+    contact_text: str | None = None
+    rotation: int = 0
+    skew_deg: float = 0.0
+
+
+class OcrError(ToriiError):
+    """Raised by an ``Ocr`` that could not run (not installed, timed out, failed); never leaves read_faxback."""
+
+
+class Ocr(Protocol):
+    """Reads the text of a small image: one line (``psm=7``) or a block (``psm=6``)."""
+
+    def __call__(self, image: Image.Image, *, languages: str, psm: int, whitelist: str | None = None) -> str:
+        ...
+
+
+@dataclass(frozen=True)
+class TesseractOcr:
+    """The ``tesseract`` command, one process per call, single-threaded (``OMP_THREAD_LIMIT=1``).
+
+    With its default threads Tesseract is 4 times slower on a 2-core machine, and
+    worse when several workers run at once.
+    """
+
+    command: str = "tesseract"
+    timeout: float = 30.0
+
+    def __call__(self, image: Image.Image, *, languages: str, psm: int, whitelist: str | None = None) -> str:
+        exe = shutil.which(self.command)
+        if exe is None:
+            raise OcrError(f"{self.command} is not installed")
+        png = io.BytesIO()
+        image.save(png, "PNG")
+        dpi = round(float(image.info.get("dpi", (300, 300))[0]))
+        args = [exe, "stdin", "stdout", "-l", languages, "--psm", str(psm), "--dpi", str(dpi)]
+        if whitelist:
+            args += ["-c", f"tessedit_char_whitelist={whitelist}"]
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        try:
+            proc = subprocess.run(args, input=png.getvalue(), capture_output=True, timeout=self.timeout, env=env,
+                                  check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise OcrError(f"tesseract took more than {self.timeout:.0f} s") from exc
+        except OSError as exc:
+            raise OcrError(f"tesseract could not be started: {exc}") from exc
+        if proc.returncode != 0:
+            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+            raise OcrError(f"tesseract failed ({proc.returncode}): {tail[0]}")
+        return proc.stdout.decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+Mask = npt.NDArray[np.bool_]
+Gray = npt.NDArray[np.uint8]
+Matrix = npt.NDArray[np.float64]
+
+SCALE = 8.0  # px per mm of the rectified form (203 dpi)
+CROP_SCALE = 12.0  # px per mm of the crops given to OCR (305 dpi)
+MIN_PAGE_PX = 300
+
+# Decision thresholds (tuned on bench/faxback_forms.py; see there for the figures).
+INNER_MARKED = 0.035  # ink inside a box: a tick of a thin pen in a 9 mm box is 0.05 or more
+INNER_TRACE = 0.012  # more than this in a second box: a person looks
+MARK_SPAN = 0.45  # ink inside a box must spread over this share of its width or height to mark it
+SPECK_SPAN = 0.3  # ink spreading over less (a dot, a toner spot) and below INNER_MARKED is ignored
+RING_MARKED = 0.55  # a circle covers most directions around a box
+RING_TRACE = 0.3
+OUTLINE_FOUND = 0.6  # share of the printed outlines found where the geometry puts them
+STREAK_MM = 20.0  # a straight ink run along the image's rows or columns longer than this is the fax's
+
+REFERENCE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+REFERENCE_SHAPE = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)+")
+# OCR confusions tried when the text read fails the check: what was read → what it may have been.
+CONFUSABLE: dict[str, tuple[str, ...]] = {
+    "0": ("O", "Q", "D"), "O": ("0", "Q", "D"), "Q": ("O", "0"), "D": ("0", "O"),
+    "1": ("I", "L", "T", "7"), "I": ("1", "L", "II", ""), "L": ("1", "I"), "T": ("1", "7"), "7": ("1", "T"),
+    "H": ("II", "N"), "N": ("H",), "F": ("I", "I-", "E", "P"), "E": ("F",), "P": ("F",), "U": ("V", "0"), "V": ("U", "Y"), "Y": ("V",),
+    "5": ("S",), "S": ("5", "8"), "8": ("B", "S"), "B": ("8",), "2": ("Z",), "Z": ("2",), "6": ("G",), "G": ("6",),
+}
+MAX_CANDIDATES = 2000
+
+
+@dataclass(frozen=True)
+class _Located:
+    to_page: Matrix  # 3×3 homography: page millimetres → image pixels
+    by: str  # "marks", "qr", "qr and marks"
+    outline: float  # share of printed outlines found
+
+
+def read_faxback(image: Image.Image, geometry: FormGeometry, *,
+                 reference_check: Callable[[str], bool] | None = None,
+                 read_contact: bool = True, ocr: Ocr | None = None) -> FaxbackReading:
+    """Read a returned fax-back form from one page image (any mode; square pixels, or its ``info["dpi"]``).
+
+    ``reference_check`` tells a real reference from an OCR misreading (and a foreign
+    QR code); ``read_contact=False`` skips the contact field's OCR (the crop is kept);
+    ``ocr`` defaults to ``TesseractOcr()``. Never raises.
+    """
+    try:
+        return _Reader(geometry, reference_check, read_contact, ocr or TesseractOcr()).read(image)
+    except Exception as exc:  # a worker must never crash on a page
+        log.exception("fax-back form: unexpected failure")
+        return FaxbackReading(None, None, None, 0.0, (f"form could not be read: {type(exc).__name__}: {exc}",))
+
+
+class _Reader:
+    def __init__(self, geometry: FormGeometry, check: Callable[[str], bool] | None, read_contact: bool,
+                 ocr: Ocr) -> None:
+        self.geometry = geometry
+        self.check = check
+        self.read_contact = read_contact
+        self.ocr = ocr
+        self.reasons: list[str] = []
+        g = geometry
+        self.origin = (g.form_rect.x, g.form_rect.y)
+        self.canvas_size = (round(g.form_rect.w * SCALE), round(g.form_rect.h * SCALE))
+
+    # -- the steps ------------------------------------------------------------------------------
+
+    def read(self, image: Image.Image) -> FaxbackReading:
+        gray = _gray_square(image)
+        if min(gray.shape) < MIN_PAGE_PX:
+            return FaxbackReading(None, None, None, 0.0, (f"page too small to read ({gray.shape[1]}×{gray.shape[0]})",))
+        ink = _ink(gray)
+        qr = _find_qr(gray, self.check)
+        located = self._locate(gray, ink, qr)
+        if located is None:
+            return FaxbackReading(qr[0] if qr else None, ReferenceSource.QR if qr else None, None, 0.0,
+                                  tuple(self.reasons))
+        rotation, skew = _rotation(located.to_page, self.geometry)
+        if rotation:
+            self.reasons.append("page was upside down" if rotation == 180 else f"page was turned by {rotation}°")
+        gray = self._erase_streaks(gray, ink, located.to_page)
+        canvas = _clean(self._warp(gray, located.to_page, self.geometry.form_rect, SCALE) < 128)
+        scores, rings, spans = self._measure(canvas)
+        answer, answer_confidence = self._decide(scores, rings, spans)
+
+        reference, source, reference_confidence = None, None, 1.0
+        if qr is not None:
+            reference, source, reference_confidence = qr[0], ReferenceSource.QR, 0.99
+        else:
+            reference, reference_confidence = self._read_reference(gray, located.to_page)
+            source = ReferenceSource.OCR if reference else None
+
+        contact_image, contact_text = self._contact(gray, located.to_page)
+        confidence = min(answer_confidence, reference_confidence) if reference else answer_confidence
+        log.debug("fax-back form %s: %s (%.2f), boxes %s, rings %s", reference, answer, confidence, scores, rings)
+        return FaxbackReading(
+            reference=reference, reference_source=source, answer=answer, confidence=round(confidence, 3),
+            reasons=tuple(self.reasons), box_scores=MappingProxyType(scores), ring_scores=MappingProxyType(rings),
+            contact_image=contact_image,
+            contact_text=contact_text, rotation=rotation, skew_deg=round(skew, 2) + 0.0)
+
+    def _locate(self, gray: Gray, ink: Mask, qr: tuple[str, list[tuple[float, float]]] | None) -> _Located | None:
+        g = self.geometry
+        marks = _mark_candidates(ink, g)
+        if qr is not None:
+            q = g.qr
+            from_qr = _affine([(q.x, q.y), (q.right, q.y), (q.right, q.bottom), (q.x, q.bottom)], qr[1])
+            found = []
+            tolerance = 4.0 * _mm_px(from_qr, g.qr.center)
+            for mx, my in g.marks:
+                px = _apply(from_qr, (mx, my))
+                near = [c for c in marks if math.dist(c, px) < tolerance]
+                found.append(min(near, key=lambda c: math.dist(c, px)) if near else None)
+            hits = [(m, f) for m, f in zip(g.marks, found, strict=True) if f is not None]
+            candidates: list[tuple[Matrix, str]] = []
+            if len(hits) == 4:
+                candidates.append((_homography([m for m, _ in hits], [f for _, f in hits]), "QR code and marks"))
+            elif len(hits) == 3:
+                candidates.append((_affine([m for m, _ in hits], [f for _, f in hits]), "QR code and 3 marks"))
+            candidates.append((from_qr, "QR code"))
+            for to_page, by in candidates:
+                outline = self._outline_score(gray, to_page)
+                if outline >= OUTLINE_FOUND:
+                    if by == "QR code":
+                        self.reasons.append("registration marks not found; form located by its QR code")
+                    return _Located(to_page, by, outline)
+            self.reasons.append("QR code read, but the printed form is not where the QR code puts it")
+            return None
+        self.reasons.append("QR code unreadable")
+        hypotheses = _mark_hypotheses(marks, g)
+        if not hypotheses:
+            self.reasons.append("form not found: no QR code and no registration marks")
+            return None
+        scored = sorted(((self._outline_score(gray, h), i) for i, h in enumerate(hypotheses)), reverse=True)
+        best, index = scored[0]
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        if best < OUTLINE_FOUND:
+            self.reasons.append(f"form not found: registration marks found, but not the printed boxes ({best:.2f})")
+            return None
+        if best - runner_up < 0.15:
+            self.reasons.append(f"form orientation unclear ({best:.2f} against {runner_up:.2f})")
+            return None
+        return _Located(hypotheses[index], "marks", best)
+
+    def _outline_score(self, gray: Gray, to_page: Matrix) -> float:
+        """The share of the printed outlines (boxes, contact field) found near where they should be."""
+        canvas = self._warp(gray, to_page, self.geometry.form_rect, SCALE) < 128
+        rects = [b.box for b in self.geometry.boxes] + [self.geometry.contact]
+        return float(np.mean([self._find_outline(canvas, r)[2] for r in rects]))
+
+    def _measure(self, canvas: Mask) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """Per box: the ink inside it, the ring around it, and how far the ink inside spreads (0..1)."""
+        g = self.geometry
+        printed = np.zeros(canvas.shape, dtype=bool)
+        for rect in g.printed_rects():
+            y0, y1, x0, x1 = self._slice(rect.expanded(0.6))
+            printed[y0:y1, x0:x1] = True
+        background = self._background(canvas, printed)
+        scores: dict[str, float] = {}
+        rings: dict[str, float] = {}
+        spans: dict[str, float] = {}
+        for b in g.boxes:
+            dx, dy, _ = self._find_outline(canvas, b.box)
+            inner = b.box.expanded(-(g.box_line + 0.9))
+            y0, y1, x0, x1 = self._slice(inner, dx, dy)
+            inside = canvas[y0:y1, x0:x1]
+            density = float(inside.mean()) if inside.size else 0.0
+            scores[b.answer.value] = round(max(0.0, density - background), 4)
+            ys, xs = np.nonzero(inside)
+            spans[b.answer.value] = (max((xs.max() - xs.min() + 1) / inside.shape[1],
+                                         (ys.max() - ys.min() + 1) / inside.shape[0]) if xs.size else 0.0)
+            others = [o for o in g.boxes if o is not b]
+            rings[b.answer.value] = round(max(
+                self._ring(canvas, printed, b.box.union(b.label), others, 12.0, 6.0),
+                self._ring(canvas, printed, b.box, others, 8.0, 6.0)), 3)
+        return scores, rings, spans
+
+    def _decide(self, scores: Mapping[str, float], rings: Mapping[str, float],
+                spans: Mapping[str, float]) -> tuple[Intent | None, float]:
+        """One box clearly marked and no other with a trace of ink: that answer; else None and why.
+
+        marked    ink inside ≥ INNER_MARKED spread over ≥ MARK_SPAN of the box (a tick, a
+                  cross, a fill), or a ring ≥ RING_MARKED (a circle)
+        speck     INNER_TRACE ≤ ink inside < INNER_MARKED within < SPECK_SPAN of the box, no
+                  ring: a dot or a toner spot, ignored (and said so)
+        doubtful  any other ink above INNER_TRACE or ring above RING_TRACE: a person looks
+        """
+        def describe(k: str) -> str:
+            return f"{k} circle {rings[k]:.2f}" if rings[k] / RING_MARKED > scores[k] / INNER_MARKED \
+                else f"{k} {scores[k]:.2f}"
+
+        marked = [k for k in scores if (scores[k] >= INNER_MARKED and spans[k] >= MARK_SPAN)
+                  or rings[k] >= RING_MARKED]
+        specks = [k for k in scores if k not in marked and INNER_TRACE <= scores[k] < INNER_MARKED
+                  and spans[k] < SPECK_SPAN and rings[k] < RING_TRACE]
+        doubtful = [k for k in scores if k not in marked and k not in specks
+                    and (scores[k] >= INNER_TRACE or rings[k] >= RING_TRACE)]
+        if specks:
+            self.reasons.append("specks ignored: " + ", ".join(f"{k} {scores[k]:.2f}" for k in specks))
+
+        if len(marked) == 1 and not doubtful:
+            answer = marked[0]
+            quiet = all(scores[k] < INNER_TRACE / 2 and rings[k] < RING_TRACE / 2 for k in scores if k != answer)
+            how = "circled" if scores[answer] < INNER_MARKED else "marked"
+            self.reasons.append(f"{answer} {how}: {describe(answer)}")
+            return Intent(answer), 0.97 if quiet else 0.92
+        if len(marked) >= 2:
+            words = {2: "two", 3: "three"}
+            self.reasons.append(f"{words[len(marked)]} boxes marked: " + ", ".join(describe(k) for k in marked))
+        elif marked:
+            self.reasons.append(f"{describe(marked[0])} marked, but also ink at "
+                                + ", ".join(describe(k) for k in doubtful))
+        elif doubtful:
+            self.reasons.append("no box clearly marked; some ink at " + ", ".join(describe(k) for k in doubtful))
+        else:
+            self.reasons.append("no box marked")
+        return None, 0.2 if marked or doubtful else 0.1
+
+    def _read_reference(self, gray: Gray, to_page: Matrix) -> tuple[str | None, float]:
+        """The reference printed in clear, by OCR: a few passes until one reading passes the check.
+
+        Passes differ in scale and page segmentation; every reading that passes the
+        check (as read, or with a confusion undone) is a candidate, and only a single
+        candidate is accepted. Without a check, the first reading shaped like a
+        reference is taken, unchecked.
+        """
+        rect = self.geometry.reference_text.expanded(1.5, 1.0)
+        readings: list[str] = []
+        candidates: list[str] = []
+        for scale, psm in ((CROP_SCALE, 7), (CROP_SCALE * 0.75, 7), (CROP_SCALE * 1.25, 13)):
+            crop = self._warp(gray, to_page, rect, scale)
+            image = Image.fromarray(np.where(_clean(crop < 150, 8), 0, 255).astype(np.uint8))
+            image.info["dpi"] = (round(scale * 25.4), round(scale * 25.4))
+            try:
+                raw = self.ocr(image, languages="eng", psm=psm, whitelist=REFERENCE_CHARS)
+            except OcrError as exc:
+                self.reasons.append(f"QR code unreadable and OCR unavailable ({exc}): no reference")
+                return None, 0.0
+            text = re.sub(r"[^A-Z0-9-]", "", raw.upper().replace("—", "-").replace("_", "-"))
+            if not text or text in readings:
+                continue
+            readings.append(text)
+            if self.check is None:
+                if REFERENCE_SHAPE.fullmatch(text):
+                    self.reasons.append(f"QR code unreadable; reference read by OCR as {text}, not checked")
+                    return text, 0.6
+                continue
+            if _safe_check(self.check, text):  # as read: no need for another pass
+                candidates = [text]
+                break
+            candidates += [c for c in _corrections(text, self.check) if c not in candidates]
+        if not readings:
+            self.reasons.append("QR code unreadable; reference text not readable by OCR")
+            return None, 0.0
+        shown = " / ".join(readings)
+        if self.check is None:
+            self.reasons.append(f"QR code unreadable; OCR read {shown}, which does not look like a reference")
+            return None, 0.0
+        if len(candidates) == 1:
+            fixed = candidates[0]
+            corrected = fixed not in readings
+            self.reasons.append("QR code unreadable; reference read by OCR" +
+                                (f" (read {shown}, corrected)" if corrected else ""))
+            return fixed, 0.9 if corrected else 0.95
+        if candidates:
+            self.reasons.append(f"QR code unreadable; OCR read {shown}, which fits {len(candidates)} references: "
+                                + ", ".join(candidates[:5]))
+        else:
+            self.reasons.append(f"QR code unreadable; OCR read {shown}, which is not a valid reference")
+        return None, 0.0
+
+    def _contact(self, gray: Gray, to_page: Matrix) -> tuple[bytes | None, str | None]:
+        """The contact field inside its outline, as PNG, and what Tesseract reads there.
+
+        OCR runs on the writing only (cropped to its ink, scaled to ~64 px high):
+        Japanese first; a reading without any Japanese character is read again as
+        English (a Latin name). Tesseract's combined jpn+eng model reads the second
+        word of a Japanese name as Latin letters too often ("山田 AR BB").
+        """
+        field_rect = self.geometry.contact.expanded(-(self.geometry.box_line + 0.6))
+        crop = self._warp(gray, to_page, field_rect, CROP_SCALE)
+        bits = _clean(crop < 128)
+        dpi = round(CROP_SCALE * 25.4)
+        png = io.BytesIO()
+        Image.fromarray(np.where(bits, 0, 255).astype(np.uint8)).convert("1").save(png, "PNG", dpi=(dpi, dpi))
+        if bits.mean() < 0.004:
+            self.reasons.append("contact field is empty")
+            return png.getvalue(), None
+        if not self.read_contact:
+            return png.getvalue(), None
+        ys, xs = np.nonzero(bits)
+        margin = round(2 * CROP_SCALE)
+        y0, y1 = max(0, ys.min() - margin), min(bits.shape[0], ys.max() + margin + 1)
+        x0, x1 = max(0, xs.min() - margin), min(bits.shape[1], xs.max() + margin + 1)
+        writing = Image.fromarray(np.where(bits[y0:y1, x0:x1], 0, 255).astype(np.uint8))
+        factor = min(1.5, max(0.3, 64 / max(1, ys.max() - ys.min() + 1)))
+        writing = writing.resize((max(1, round(writing.width * factor)), max(1, round(writing.height * factor))),
+                                 Image.Resampling.LANCZOS)
+        writing.info["dpi"] = (round(dpi * factor), round(dpi * factor))
+        try:
+            text = _tidy_japanese(self.ocr(writing, languages="jpn", psm=7))
+            if text and not re.search(f"[{_CJK}]", text):
+                text = _tidy_japanese(self.ocr(writing, languages="eng", psm=7))
+        except OcrError as exc:
+            self.reasons.append(f"contact field not read: {exc}")
+            return png.getvalue(), None
+        if not text:
+            self.reasons.append("contact field written, but not readable by OCR")
+        return png.getvalue(), text or None
+
+    def _erase_streaks(self, gray: Gray, ink: Mask, to_page: Matrix) -> Gray:
+        """The page without the straight lines a fax adds: a bad scan line across, dirt on the glass down.
+
+        They are ink runs at least ``STREAK_MM`` long, exactly along the image's rows or
+        columns, and not lying on the form's own print (the contact field's outline is
+        such a run when the page is not skewed).
+        """
+        ppm = _mm_px(to_page, self.geometry.form_rect.center)
+        length = max(20, round(STREAK_MM * ppm))
+        ink8 = ink.astype(np.uint8)
+        to_mm = np.asarray(np.linalg.inv(to_page), dtype=np.float64)
+        printed = [r.expanded(1.0) for r in self.geometry.printed_rects()]
+        form = self.geometry.form_rect
+        out = gray.copy()
+        erased = 0
+        for kernel in (np.ones((1, length), np.uint8), np.ones((length, 1), np.uint8)):
+            runs = np.asarray(cv2.morphologyEx(ink8, cv2.MORPH_OPEN, kernel), dtype=np.uint8)
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+            for i in range(1, n):
+                x, y, w, h = (int(v) for v in stats[i, :4])
+                points = [_apply(to_mm, (x + w * t / 10, y + h * t / 10)) for t in range(11)]
+                if not any(_inside(form, p) for p in points):
+                    continue  # outside the form: harmless
+                if sum(any(_inside(r, p) for r in printed) for p in points) >= 9:
+                    continue  # the form's own line
+                out[labels == i] = 255
+                erased += 1
+        if erased:
+            self.reasons.append("a streak across the form was ignored" if erased == 1
+                                else f"{erased} streaks across the form were ignored")
+        return out
+
+    # -- helpers over the rectified form --------------------------------------------------------
+
+    def _warp(self, gray: Gray, to_page: Matrix, rect: Rect, scale: float) -> Gray:
+        """``rect`` of the page at ``scale`` px/mm, sampled from the image through ``to_page``."""
+        size = (max(1, round(rect.w * scale)), max(1, round(rect.h * scale)))
+        to_mm = np.array([[1 / scale, 0, rect.x], [0, 1 / scale, rect.y], [0, 0, 1]], dtype=np.float64)
+        m = to_page @ to_mm
+        warped = cv2.warpPerspective(gray, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                     borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+        return np.asarray(warped, dtype=np.uint8)
+
+    def _slice(self, rect: Rect, dx: int = 0, dy: int = 0) -> tuple[int, int, int, int]:
+        ox, oy = self.origin
+        w, h = self.canvas_size
+        x0 = min(w, max(0, round((rect.x - ox) * SCALE) + dx))
+        x1 = min(w, max(0, round((rect.right - ox) * SCALE) + dx))
+        y0 = min(h, max(0, round((rect.y - oy) * SCALE) + dy))
+        y1 = min(h, max(0, round((rect.bottom - oy) * SCALE) + dy))
+        return y0, y1, x0, x1
+
+    def _find_outline(self, canvas: Mask, rect: Rect, search_mm: float = 1.2) -> tuple[int, int, float]:
+        """Where a printed rectangle outline is, within ``search_mm``: offset (px) and coverage 0..1.
+
+        Coverage: the share of positions along the four sides with ink within ±0.3 mm
+        of the line. Ties go to the smallest offset (a filled box has ink everywhere).
+        """
+        r = round(search_mm * SCALE)
+        band = max(1, round(0.3 * SCALE))
+        half = max(1, round(self.geometry.box_line * SCALE / 2))
+        y0, y1, x0, x1 = self._slice(rect)
+        y0, y1, x0, x1 = y0 + half, y1 - half, x0 + half, x1 - half  # the line's centre
+        h, w = canvas.shape
+        pad = r + band + 2
+        padded = np.zeros((h + 2 * pad, w + 2 * pad), dtype=bool)
+        padded[pad:pad + h, pad:pad + w] = canvas
+        y0, y1, x0, x1 = y0 + pad, y1 + pad, x0 + pad, x1 + pad
+        # rows/columns with ink near each side, as 1-D profiles, for every offset at once
+        best = (0, 0, -1.0)
+        for dy in range(-r, r + 1, 2):
+            top: Mask = np.any(padded[y0 + dy - band:y0 + dy + band + 1, x0 - r:x1 + r + 1], axis=0)
+            bottom: Mask = np.any(padded[y1 + dy - band:y1 + dy + band + 1, x0 - r:x1 + r + 1], axis=0)
+            for dx in range(-r, r + 1, 2):
+                left: Mask = np.any(padded[y0 + dy:y1 + dy + 1, x0 + dx - band:x0 + dx + band + 1], axis=1)
+                right: Mask = np.any(padded[y0 + dy:y1 + dy + 1, x1 + dx - band:x1 + dx + band + 1], axis=1)
+                t = top[r + dx:r + dx + (x1 - x0) + 1]
+                b = bottom[r + dx:r + dx + (x1 - x0) + 1]
+                coverage = (t.sum() + b.sum() + left.sum() + right.sum()) / (2 * t.size + 2 * left.size)
+                score = coverage - 0.002 * math.hypot(dx, dy)
+                if score > best[2]:
+                    best = (dx, dy, score)
+        dx, dy, _ = best
+        return dx, dy, float(min(1.0, best[2] + 0.002 * math.hypot(dx, dy)))
+
+    def _background(self, canvas: Mask, printed: Mask) -> float:
+        """The speckle left on blank paper: the median ink density of 5 mm cells clear of print."""
+        cell = round(5 * SCALE)
+        densities = []
+        h, w = canvas.shape
+        for y in range(0, h - cell, cell):
+            for x in range(0, w - cell, cell):
+                if not printed[y:y + cell, x:x + cell].any():
+                    densities.append(float(canvas[y:y + cell, x:x + cell].mean()))
+        return float(np.median(densities)) if densities else 0.0
+
+    def _ring(self, canvas: Mask, printed: Mask, target: Rect, others: Sequence[AnswerBox], out_x: float,
+              out_y: float) -> float:
+        """The share of 24 directions around ``target`` in which a line is drawn just outside it.
+
+        Looked at: from 0.8 mm outside the target to ``out_x``/``out_y`` mm, not on
+        print, and nearer to this target than to any other box and label (a circle
+        around a neighbour, wide as it may be, is the neighbour's). Directions mostly
+        hidden by print (a box's own label) do not count either way.
+        """
+        y0, y1, x0, x1 = self._slice(target.expanded(out_x, out_y))
+        around = np.ones((y1 - y0, x1 - x0), dtype=bool)
+        iy0, iy1, ix0, ix1 = self._slice(target.expanded(0.8))
+        around[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = False
+        ox, oy = self.origin
+        ys, xs = np.nonzero(around)
+        mx, my = (xs + x0) / SCALE + ox, (ys + y0) / SCALE + oy
+        cx, cy = target.center
+        angle = np.arctan2((my - cy) / (target.h / 2 + 3), (mx - cx) / (target.w / 2 + 3))
+        sectors = ((angle + math.pi) / (2 * math.pi) * 24).astype(int) % 24
+        whole = np.bincount(sectors, minlength=24)
+        own = _rect_distance(target, mx, my)
+        keep = ~printed[y0:y1, x0:x1][ys, xs]
+        for other in others:
+            keep &= own < _rect_distance(other.box.union(other.label), mx, my)
+        seen = np.bincount(sectors[keep], minlength=24)
+        available = (seen >= 60) & (seen >= 0.35 * whole)
+        inked = np.bincount(sectors[keep & canvas[y0:y1, x0:x1][ys, xs]], minlength=24) >= 30
+        if available.sum() == 0:
+            return 0.0
+        return float((inked & available).sum() / available.sum())
+
+
+# ---------------------------------------------------------------------------------------------
+# Image helpers
+
+
+def _gray_square(image: Image.Image) -> Gray:
+    """Grayscale pixels, resampled to square pixels if ``info["dpi"]`` says they are not."""
+    if image.mode in ("I", "I;16", "F"):
+        image = image.point(lambda v: v / 256).convert("L") if image.mode != "F" else image.convert("L")
+    gray = image.convert("L")
+    dpi = image.info.get("dpi")
+    if isinstance(dpi, tuple) and len(dpi) == 2:
+        try:
+            xdpi, ydpi = float(dpi[0]), float(dpi[1])
+        except (TypeError, ValueError):
+            xdpi = ydpi = 0.0
+        if xdpi > 0 and ydpi > 0 and abs(xdpi / ydpi - 1) > 0.05:
+            if xdpi > ydpi:
+                gray = gray.resize((gray.width, round(gray.height * xdpi / ydpi)), Image.Resampling.NEAREST)
+            else:
+                gray = gray.resize((round(gray.width * ydpi / xdpi), gray.height), Image.Resampling.NEAREST)
+    return np.asarray(gray, dtype=np.uint8)
+
+
+def _ink(gray: Gray) -> Mask:
+    """Ink where darker than Otsu's threshold (kept between 90 and 200 for blank or dark pages)."""
+    t, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    t = min(200.0, max(90.0, float(t)))
+    return np.asarray(gray < t)
+
+
+def _clean(ink: Mask, min_px: int = 30) -> Mask:
+    """Without the specks: connected blobs smaller than ``min_px`` pixels are dropped."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_px
+    keep[0] = False
+    return np.asarray(keep[labels])
+
+
+_QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
+
+def _find_qr(gray: Gray, check: Callable[[str], bool] | None) -> tuple[str, list[tuple[float, float]]] | None:
+    """The form's QR code: its text and its corners in the image (top-left, top-right, bottom-right, bottom-left).
+
+    The corners are the symbol's own: its top-left is the corner of the finder
+    pattern that is top-left on the printed page, whichever way the page arrived.
+    A QR code that is not a reference (``check``, or the reference shape) is ignored.
+    """
+    found: list[zxingcpp.Barcode] = []
+    for attempt in range(2):
+        img = gray if attempt == 0 else np.asarray(cv2.medianBlur(gray, 3), dtype=np.uint8)
+        found = [b for b in zxingcpp.read_barcodes(img, formats=_QR_ONLY)
+                 if b.valid and b.text.strip()]
+        if found:
+            break
+
+    def fits(b: zxingcpp.Barcode) -> bool:
+        text = b.text.strip()
+        return _safe_check(check, text) if check is not None else bool(REFERENCE_SHAPE.fullmatch(text))
+
+    ours = [b for b in found if fits(b)]
+    if not ours:
+        if found:
+            log.info("fax-back form: QR code %r is not a reference; ignored", found[0].text[:80])
+        return None
+    p = ours[0].position
+    corners = [(float(c.x), float(c.y)) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
+    return ours[0].text.strip(), corners
+
+
+def _safe_check(check: Callable[[str], bool], text: str) -> bool:
+    try:
+        return bool(check(text))
+    except Exception:  # a check that raises says no
+        log.warning("reference check raised on %r", text, exc_info=True)
+        return False
+
+
+def _inside(rect: Rect, point: tuple[float, float]) -> bool:
+    return rect.x <= point[0] <= rect.right and rect.y <= point[1] <= rect.bottom
+
+
+def _rect_distance(rect: Rect, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Distance (mm) of points to a rectangle, 0 inside."""
+    dx = np.maximum(np.maximum(rect.x - x, x - rect.right), 0.0)
+    dy = np.maximum(np.maximum(rect.y - y, y - rect.bottom), 0.0)
+    return np.asarray(np.hypot(dx, dy), dtype=np.float64)
+
+
+def _homography(mm: Sequence[tuple[float, float]], px: Sequence[tuple[float, float]]) -> Matrix:
+    m = cv2.getPerspectiveTransform(np.array(mm, dtype=np.float32), np.array(px, dtype=np.float32))
+    return np.asarray(m, dtype=np.float64)
+
+
+def _affine(mm: Sequence[tuple[float, float]], px: Sequence[tuple[float, float]]) -> Matrix:
+    """The least-squares affine map mm → px through three or more point pairs, as a 3×3 matrix."""
+    a = np.array([[x, y, 1.0] for x, y in mm])
+    b = np.array(px, dtype=np.float64)
+    solution, *_ = np.linalg.lstsq(a, b, rcond=None)
+    return np.vstack([solution.T, [0.0, 0.0, 1.0]])
+
+
+def _apply(m: Matrix, point: tuple[float, float]) -> tuple[float, float]:
+    x, y, w = m @ np.array([point[0], point[1], 1.0])
+    return float(x / w), float(y / w)
+
+
+def _mm_px(m: Matrix, at: tuple[float, float]) -> float:
+    """Pixels per millimetre of ``m`` around ``at``."""
+    a = _apply(m, at)
+    b = _apply(m, (at[0] + 1, at[1]))
+    c = _apply(m, (at[0], at[1] + 1))
+    return (math.dist(a, b) + math.dist(a, c)) / 2
+
+
+def _rotation(m: Matrix, geometry: FormGeometry) -> tuple[int, float]:
+    """How the page is turned (counter-clockwise degrees): a multiple of 90, and the skew left over."""
+    at = geometry.marks_rect.center
+    a = _apply(m, at)
+    b = _apply(m, (at[0] + 10, at[1]))
+    theta = math.degrees(math.atan2(-(b[1] - a[1]), b[0] - a[0]))
+    quarter = round(theta / 90)
+    return (quarter * 90) % 360, theta - quarter * 90
+
+
+def _mark_candidates(ink: Mask, geometry: FormGeometry) -> list[tuple[float, float]]:
+    """Centres of solid squares that could be registration marks, the squarest and fullest first.
+
+    Their size is not known before the form is found: anything between 0.6 and 1.6
+    times the mark size, at any scale from the page filling the image's width or
+    height. Specks stuck to a mark are opened away first; squareness and fullness are
+    measured on the smallest rotated rectangle around each blob (skew does not matter).
+    """
+    h, w = ink.shape
+    pw, ph = geometry.page_size
+    scales = (w / pw, h / ph, w / ph, h / pw)
+    lo = geometry.mark_size * min(scales) * 0.6
+    hi = geometry.mark_size * max(scales) * 1.6
+    k = max(3, min(9, round(lo / 5)))
+    opened = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    found: list[tuple[float, tuple[float, float]]] = []
+    for i in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if not (lo <= bw <= hi * 1.45 and lo <= bh <= hi * 1.45) or area < lo * lo * 0.8:
+            continue
+        ys, xs = np.nonzero(labels[y:y + bh, x:x + bw] == i)
+        points = np.column_stack([xs + x, ys + y]).astype(np.float32)
+        (cx, cy), (rw, rh), _ = cv2.minAreaRect(points)
+        if not (lo <= rw <= hi and lo <= rh <= hi):
+            continue
+        aspect = rw / rh
+        fill = area / (rw * rh)
+        if 0.8 <= aspect <= 1.25 and fill >= 0.85:
+            found.append((fill - abs(math.log(aspect)), (float(cx), float(cy))))
+    found.sort(key=lambda f: -f[0])
+    return [c for _, c in found[:24]]
+
+
+def _mark_hypotheses(marks: Sequence[tuple[float, float]], geometry: FormGeometry) -> list[Matrix]:
+    """Homographies mm → px for the sets of four candidates forming the marks' rectangle.
+
+    For the best few rectangles, each way the rectangle can be the form's: two (turned
+    by 0° or 180°, or by 90° or 270°) since the marks' rectangle is not a square.
+    """
+    target = geometry.marks_rect.w / geometry.marks_rect.h
+    rectangles: list[tuple[float, list[tuple[float, float]]]] = []
+    for quad in itertools.combinations(marks, 4):
+        cx = sum(p[0] for p in quad) / 4
+        cy = sum(p[1] for p in quad) / 4
+        ordered = sorted(quad, key=lambda p: math.atan2(p[1] - cy, p[0] - cx))  # clockwise on screen
+        sides = [math.dist(ordered[i], ordered[(i + 1) % 4]) for i in range(4)]
+        if min(sides) < 20:
+            continue
+        diagonals = (math.dist(ordered[0], ordered[2]), math.dist(ordered[1], ordered[3]))
+        err = (abs(sides[0] - sides[2]) / max(sides[0], sides[2]) + abs(sides[1] - sides[3]) / max(sides[1], sides[3])
+               + abs(diagonals[0] - diagonals[1]) / max(diagonals))
+        aspect = (sides[0] + sides[2]) / (sides[1] + sides[3])
+        aspect_err = min(abs(math.log(aspect / target)), abs(math.log(aspect * target)))
+        if err < 0.08 and aspect_err < 0.08:
+            rectangles.append((err + aspect_err, ordered))
+    rectangles.sort(key=lambda r: r[0])
+    out: list[Matrix] = []
+    mm = list(geometry.marks)
+    for _, ordered in rectangles[:3]:
+        for shift in range(4):
+            px = [ordered[(i + shift) % 4] for i in range(4)]
+            width_px = math.dist(px[0], px[1])
+            height_px = math.dist(px[1], px[2])
+            if abs(math.log((width_px / height_px) / target)) < 0.1:
+                out.append(_homography(mm, px))
+    return out
+
+
+def _corrections(text: str, check: Callable[[str], bool]) -> list[str]:
+    """The readings of ``text`` that pass ``check``: as read, else with one or two OCR confusions undone."""
+    if _safe_check(check, text):
+        return [text]
+    positions = [i for i, ch in enumerate(text) if ch in CONFUSABLE]
+    passing: list[str] = []
+    tried = 0
+    for count in (1, 2):
+        for chosen in itertools.combinations(positions, count):
+            for replacement in itertools.product(*(CONFUSABLE[text[i]] for i in chosen)):
+                tried += 1
+                if tried > MAX_CANDIDATES:
+                    return passing
+                chars = list(text)
+                for i, ch in zip(chosen, replacement, strict=True):
+                    chars[i] = ch
+                candidate = "".join(chars)
+                if candidate not in passing and _safe_check(check, candidate):
+                    passing.append(candidate)
+        if passing:
+            return passing
+    return passing
+
+
+_CJK = r"\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f"
+
+
+def _tidy_japanese(raw: str) -> str:
+    """OCR output on one line, without spaces between Japanese characters nor stray marks at the ends."""
+    text = " ".join(raw.split())
+    text = re.sub(rf"(?<=[{_CJK}]) (?=[{_CJK}])", "", text)
+    return re.sub(r"^[\W_]+|[\W_]+$", "", text)
