@@ -24,34 +24,41 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO)]
 
-from parsers.faxform import FAXBACK_FORM, FaxbackReading, read_faxback  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from parsers.faxform import FaxbackReading, read_faxback  # noqa: E402
 from parsers.imaging import pages_from_attachment  # noqa: E402
 from samples import faxsim  # noqa: E402
+from workflows.letters import faxback_geometry, parse_reference, reference_for, render_letter  # noqa: E402
 
 ANSWERS = ("approve", "reject", "hold")
 STYLES = ("tick", "cross", "fill", "circle")
 NAMES = ("山田 太郎", "佐藤 花子", "田中 一郎", "小林 誠", "鈴木 二郎", "高橋 美咲")
 
 
-def reference_for(number: int) -> str:
-    """A reference with a check character, as the letters carry them (the bench's own scheme)."""
-    body = f"TORII-INV-{number}"
-    return f"{body}-{_check_code(body)}"
-
-
-def _check_code(body: str) -> str:
-    total = sum((i + 1) * ord(c) for i, c in enumerate(body))
-    alphabet = "ABCDEFGHJKLMNPRSTUVWXY3456789"
-    return alphabet[total % 29] + alphabet[(total // 29) % 29] + f"{total % 97:02d}"
+SECRET = b"bench-secret"
+GEOMETRY = faxback_geometry()
 
 
 def reference_check(text: str) -> bool:
-    body, _, code = text.rpartition("-")
-    return body.startswith("TORII-INV-") and body[10:].isdigit() and code == _check_code(body)
+    return parse_reference(text, SECRET) is not None
+
+
+def letter_page(number: int) -> Image.Image:
+    """The gateway's real fax letter for invitation ``number``, as the partner's fax prints it."""
+    invitation = SimpleNamespace(
+        id=number, issuer_company="株式会社インフォ商会", issuer_name="鈴木 二郎",
+        partner_company="有限会社さくら青果", partner_name="田中 一郎",
+        comment="いつもお世話になっております。", language="ja", approval_required=True,
+    )
+    pdf = render_letter(invitation, "KP4M7RTX", "HN9WE3AC", layout="fax", reference=reference_for(number, SECRET),
+                        reply_address="invite@torii.example", fax_number="03-1234-5679")
+    return faxsim.rasterize(pdf, 200)
 
 
 @dataclass(frozen=True)
@@ -88,12 +95,12 @@ def make_case(rng: random.Random, number: int, harsh: bool = False) -> Case:
 
 
 def fax(case: Case, rng: random.Random) -> bytes:
-    page = faxsim.render_form(FAXBACK_FORM, reference_for(case.number))
+    page = letter_page(case.number)
     for answer, style in case.marks:
-        page = faxsim.mark(page, FAXBACK_FORM, answer, style, rng, offset_mm=case.offset)
-    page = faxsim.write_name(page, FAXBACK_FORM, rng.choice(NAMES), rng)
+        page = faxsim.mark(page, GEOMETRY, answer, style, rng, offset_mm=case.offset)
+    page = faxsim.write_name(page, GEOMETRY, rng.choice(NAMES), rng)
     if case.deface_qr:
-        page = faxsim.deface(page, FAXBACK_FORM, "qr", rng)
+        page = faxsim.deface(page, GEOMETRY, "qr", rng)
     sent = faxsim.degrade(page, resolution=case.resolution, skew_deg=case.skew,  # type: ignore[arg-type]
                           noise=case.noise, upside_down=case.upside_down, rng=rng)
     return faxsim.to_pdf([sent]) if case.container == "pdf" else faxsim.to_tiff([sent])
@@ -140,7 +147,7 @@ def main() -> None:
         started = time.perf_counter()
         pages = pages_from_attachment(data, "application/pdf" if case.container == "pdf" else "image/tiff",
                                       f"fax.{case.container}")
-        reading = read_faxback(pages[0], FAXBACK_FORM, reference_check=reference_check,
+        reading = read_faxback(pages[0], GEOMETRY, reference_check=reference_check,
                                read_contact=not args.no_ocr)
         elapsed = time.perf_counter() - started
         (times_ocr_ref if case.deface_qr else times).append(elapsed)
@@ -155,7 +162,7 @@ def main() -> None:
         else:
             wrong += 1
             verdict = "WRONG"
-        if reading.reference == reference_for(case.number):
+        if reading.reference and parse_reference(reading.reference, SECRET) == case.number:
             ref_right += 1
         elif reading.reference is None:
             ref_missing += 1

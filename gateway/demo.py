@@ -9,10 +9,13 @@ Message-ID) and prints where every invitation ended and what mail went out.
 from __future__ import annotations
 
 import json
+import random
 import smtplib
+import sys
 import time
 import unicodedata
 import uuid
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,28 @@ def pad(text: str, width: int) -> str:
     """Left-justify for a terminal, where a CJK character takes two columns."""
     columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
     return text + " " * max(0, width - columns)
+
+
+def returned_fax_mail(letter: bytes, answer: str, name: str, message_id: str, domain: str) -> bytes:
+    """The letter as the partner faxes it back: ticked, signed, degraded, mailed by a fax-to-email service."""
+    # samples/ is the project's toolbox, not part of the installed package.
+    sys.path.insert(0, str(SAMPLES.parent))
+    from samples import faxsim
+    from workflows.letters import faxback_geometry
+
+    rng = random.Random(7)
+    geometry = faxback_geometry()
+    page = faxsim.mark(faxsim.rasterize(letter, 200), geometry, answer, "circle", rng)
+    page = faxsim.write_name(page, geometry, name, rng)
+    fax = faxsim.degrade(page, resolution="normal", skew_deg=1.8, noise=0.5, upside_down=False, rng=rng)
+    msg = EmailMessage()
+    msg["From"] = "fax-service@fax.example.net"
+    msg["To"] = f"fax@{domain}"
+    msg["Subject"] = "FAX受信 from 0111234567 (1 page)"
+    msg["Message-ID"] = f"<{message_id}>"
+    msg.set_content("FAXを受信しました。")
+    msg.add_attachment(faxsim.to_pdf([fax]), maintype="application", subtype="pdf", filename="fax.pdf")
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
 
 
 def _wait(check: Any, timeout: float = 30.0) -> Any:
@@ -105,10 +130,28 @@ def run_demo(settings: Settings) -> bool:
                    and f[0]["status"] != "received" and f[0])
     print(f"   {'(a guessed reply token)':<42} → {forged['status']:<9} {forged['reason']}")
 
+    print("\n== 3b. A partner without email gets a FAX letter, ticks 済, and faxes the page back")
+    fax_inv = api.post("/api/invitations", json={
+        "issuer": cast["issuer"], "channel": "fax", "language": "ja",
+        "partner": {"company": "北海食品株式会社", "name": "渡辺 健", "fax": "011-123-4567"},
+        "comment": "いつもお世話になっております。",
+    }).raise_for_status().json()
+    _wait(lambda: api.get(f"/api/invitations/{fax_inv['id']}").json()["state"] == "sent")
+    print(f"   INV-{fax_inv['id']:<4} letter faxed to {fax_inv['fax_number']} (PDF in {settings.spool_dir / 'fax'})")
+    letter = api.get(f"/api/invitations/{fax_inv['id']}/letter").content
+    fax_message_id = f"{run}@fax.example.net"
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        smtp.sendmail("fax-service@fax.example.net", [f"fax@{settings.mail_domain}"],
+                      returned_fax_mail(letter, "approve", "渡辺", fax_message_id, settings.mail_domain))
+    faxed = _wait(lambda: (f := api.get("/api/messages", params={"message_id": fax_message_id}).json())
+                  and f[0]["status"] != "received" and f[0], timeout=90)
+    print(f"   {'(the faxed-back page, skewed and noisy)':<42} → {faxed['status']:<9} {faxed['reason']}")
+    invitations["hokkai"] = fax_inv
+
     print("\n== 4. Where every invitation ended")
     ok = True
     final = {key: api.get(f"/api/invitations/{inv['id']}").json() for key, inv in invitations.items()}
-    expected = {item["partner"]: item["expect_state"] for item in manifest}
+    expected = {item["partner"]: item["expect_state"] for item in manifest} | {"hokkai": "approved"}
     for key, inv in final.items():
         want = expected.get(key, "approved")
         mark = "ok" if inv["state"] == want else f"EXPECTED {want}"

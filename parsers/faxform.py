@@ -336,10 +336,11 @@ REFERENCE_SHAPE = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)+")
 CONFUSABLE: dict[str, tuple[str, ...]] = {
     "0": ("O", "Q", "D"), "O": ("0", "Q", "D"), "Q": ("O", "0"), "D": ("0", "O"),
     "1": ("I", "L", "T", "7"), "I": ("1", "L", "II", ""), "L": ("1", "I"), "T": ("1", "7"), "7": ("1", "T"),
-    "H": ("II", "N"), "N": ("H",), "F": ("I", "I-", "E", "P"), "E": ("F",), "P": ("F",), "U": ("V", "0"), "V": ("U", "Y"), "Y": ("V",),
+    "H": ("II", "N"), "N": ("H",), "F": ("I", "I-", "E", "P"), "E": ("F",), "P": ("F",),
+    "U": ("V", "0"), "V": ("U", "Y"), "Y": ("V",),
     "5": ("S",), "S": ("5", "8"), "8": ("B", "S"), "B": ("8",), "2": ("Z",), "Z": ("2",), "6": ("G",), "G": ("6",),
 }
-MAX_CANDIDATES = 2000
+MAX_CANDIDATES = 500  # corrections tried per OCR reading
 
 
 @dataclass(frozen=True)
@@ -355,7 +356,10 @@ def read_faxback(image: Image.Image, geometry: FormGeometry, *,
     """Read a returned fax-back form from one page image (any mode; square pixels, or its ``info["dpi"]``).
 
     ``reference_check`` tells a real reference from an OCR misreading (and a foreign
-    QR code); ``read_contact=False`` skips the contact field's OCR (the crop is kept);
+    QR code). It must be strict: an issued reference, exactly (a lookup, or a check
+    code of 4 characters or more), since an OCR misreading is corrected by trying up
+    to a few hundred variants per reading and only one of them may pass.
+    ``read_contact=False`` skips the contact field's OCR (the crop is kept);
     ``ocr`` defaults to ``TesseractOcr()``. Never raises.
     """
     try:

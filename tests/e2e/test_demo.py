@@ -21,3 +21,4 @@ def test_demo_plays_every_sample_and_ends_as_expected(tmp_path: Path) -> None:
     assert "Demo finished: every invitation ended as expected." in out
     assert "rejection_notice" in out and "already_approved" in out
     assert "→ ignored" in out and "→ review" in out and "→ unmatched" in out
+    assert "→ processed approve applied from the fax-back form" in out

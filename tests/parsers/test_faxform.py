@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from parsers.faxform import FAXBACK_FORM, FaxbackReading, ReferenceSource, read_faxback
+from parsers.faxform import FAXBACK_FORM, FaxbackReading, ReferenceSource, TesseractOcr, read_faxback
 from parsers.imaging import MAX_PAGES, UnreadablePage, pages_from_attachment
 from parsers.intent import Intent
 from samples import faxsim
@@ -207,6 +207,36 @@ def test_a_qr_code_the_check_refuses_is_not_taken_for_the_reference(letter: Imag
     assert any("not a valid reference" in r for r in reading.reasons)
 
 
+class ReadsAs:
+    """An OCR stand-in that reads every image as ``text``."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __call__(self, image: Image.Image, *, languages: str, psm: int, whitelist: str | None = None) -> str:
+        return self.text
+
+
+def test_an_ocr_misreading_of_the_reference_is_corrected_when_only_one_correction_passes_the_check(
+        letter: Image.Image) -> None:
+    rng = random.Random(15)
+    page = faxsim.deface(filled(letter, rng, ("approve", "cross"), name=None), FAXBACK_FORM, "qr", rng)
+    reading = read(faxed(page, rng), reference_check=only_our_reference, ocr=ReadsAs("TORIFINV-123-A812\n"))
+
+    assert (reading.reference, reading.reference_source) == (REFERENCE, ReferenceSource.OCR)
+    assert any("corrected" in r for r in reading.reasons)
+
+
+def test_without_tesseract_the_reading_says_the_contact_field_was_not_read(letter: Image.Image) -> None:
+    rng = random.Random(16)
+    reading = read(faxed(filled(letter, rng, ("hold", "tick")), rng), read_contact=True,
+                   ocr=TesseractOcr(command="no-such-tesseract"))
+
+    assert reading.answer is Intent.HOLD
+    assert reading.contact_text is None and reading.contact_image
+    assert "contact field not read: no-such-tesseract is not installed" in reading.reasons
+
+
 # -- the contact field ----------------------------------------------------------------------------
 
 
@@ -265,6 +295,29 @@ def test_png_and_jpeg_scans_are_single_pages() -> None:
         image.save(buf, fmt, dpi=(100, 100))
         pages = pages_from_attachment(buf.getvalue(), f"image/{fmt.lower()}", None)
         assert [(p.size, p.mode) for p in pages] == [((850, 1100), "L")]
+
+
+def test_a_transparent_png_comes_out_on_white_paper() -> None:
+    image = Image.new("RGBA", (850, 1100), (0, 0, 0, 0))
+    ImageDraw.Draw(image).rectangle((100, 100, 200, 200), fill=(0, 0, 0, 255))
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+
+    (page,) = pages_from_attachment(buf.getvalue(), "image/png", "scan.png")
+
+    assert page.getpixel((10, 10)) == 255 and page.getpixel((150, 150)) == 0
+
+
+def test_a_photo_is_turned_as_its_exif_orientation_says() -> None:
+    image = Image.new("L", (1100, 850), 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90° clockwise
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", exif=exif)
+
+    (page,) = pages_from_attachment(buf.getvalue(), "image/jpeg", "photo.jpg")
+
+    assert page.size == (850, 1100)
 
 
 def _bad_pdfs() -> list[Path]:
