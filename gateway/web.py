@@ -283,7 +283,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             request,
             "console.html",
             {"invitations": invitations, "review": review, "messages": messages, "outbox": outbox,
-             "locks": current_locks(session, runtime.settings)},
+             "locks": current_locks(session, runtime.settings),
+             "faxes": list(session.scalars(select(FaxJob).order_by(FaxJob.id.desc()).limit(50)))},
         )
 
     @app.get("/invitations/{invitation_id}", response_class=HTMLResponse)
