@@ -31,6 +31,7 @@ sys.path[:0] = [str(REPO)]
 
 from PIL import Image  # noqa: E402
 
+from bench.figures import percentile  # noqa: E402
 from parsers.faxform import FaxbackReading, read_faxback  # noqa: E402
 from parsers.imaging import pages_from_attachment  # noqa: E402
 from samples import faxsim  # noqa: E402
@@ -104,11 +105,6 @@ def fax(case: Case, rng: random.Random) -> bytes:
     sent = faxsim.degrade(page, resolution=case.resolution, skew_deg=case.skew,  # type: ignore[arg-type]
                           noise=case.noise, upside_down=case.upside_down, rng=rng)
     return faxsim.to_pdf([sent]) if case.container == "pdf" else faxsim.to_tiff([sent])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def describe(case: Case, reading: FaxbackReading) -> str:

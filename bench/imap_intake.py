@@ -26,6 +26,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 import redis  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.figures import percentile  # noqa: E402
 from dovecot import Dovecot  # noqa: E402
 from gateway.db import Database  # noqa: E402
 from gateway.imap import ImapPoller, MailboxConfig, Processed, Tls  # noqa: E402
@@ -40,11 +41,6 @@ def partner_reply(n: int) -> bytes:
             f"Subject: Re: invitation {n}\r\nMessage-ID: <{uuid.uuid4().hex}@partner.example>\r\n"
             f"Date: Sat, 21 Nov 2026 10:00:00 +0900\r\nMIME-Version: 1.0\r\n"
             f"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n").encode() + body
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def main() -> None:

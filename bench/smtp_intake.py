@@ -27,14 +27,10 @@ import smtplib  # noqa: E402
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from bench.figures import percentile  # noqa: E402
 from gateway.redisproc import RedisServer  # noqa: E402
 from harness import GatewayProcess, gateway_env, private_database, wait_for  # noqa: E402
 from samples.compose import compose_reply  # noqa: E402
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def main() -> None:

@@ -213,6 +213,16 @@ def make_dkim_key(directory: Path, domain: str = "partner.example", selector: st
     return DkimKey(domain, selector, key.read_bytes(), "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode())
 
 
+class CapturingTransport:
+    """A mail transport that keeps what it is given (for in-process tests of what gets sent)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, envelope: Any) -> None:
+        self.sent.append(envelope)
+
+
 def make_tls_cert(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and localhost: (cert, key)."""
     cert, key = directory / "cert.pem", directory / "key.pem"

@@ -20,7 +20,7 @@ from gateway.fax import (
     normalize_fax_number,
     read_transmission_report,
 )
-from gateway.transports import Envelope
+from harness import CapturingTransport
 
 PDF = b"%PDF-1.7\n% a letter\n%%EOF\n"
 
@@ -53,16 +53,8 @@ def test_the_spool_keeps_the_pdf_and_a_job_file(tmp_path: Path) -> None:
     assert job["dial"] == "0312345678" and job["title"] == "ご招待"
 
 
-class Captured:
-    def __init__(self) -> None:
-        self.sent: list[Envelope] = []
-
-    def send(self, envelope: Envelope) -> None:
-        self.sent.append(envelope)
-
-
 def test_email_to_fax_mails_the_pdf_to_the_number_at_the_service() -> None:
-    mail = Captured()
+    mail = CapturingTransport()
     fax = EmailToFaxTransport(mail, "fax.example.net", "fax@torii.test", "torii.test")
     assert fax.send(FaxJobRequest(12, "+81312345678", PDF, "ご招待")) == "fax-12@torii.test"
     (envelope,) = mail.sent

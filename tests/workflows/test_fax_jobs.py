@@ -16,19 +16,11 @@ from gateway.delivery import send_fax
 from gateway.errors import InvalidRequest
 from gateway.fax import EmailToFaxTransport, FaxSpoolTransport
 from gateway.models import Event, FaxJob, InboundMessage, utcnow
-from gateway.transports import Envelope
+from harness import CapturingTransport
 from workflows import inbound
 from workflows.faxes import queue_fax
 
 PDF = b"%PDF-1.7\n% letter\n%%EOF\n"
-
-
-class Captured:
-    def __init__(self) -> None:
-        self.sent: list[Envelope] = []
-
-    def send(self, envelope: Envelope) -> None:
-        self.sent.append(envelope)
 
 
 @pytest.fixture
@@ -89,7 +81,7 @@ def test_a_number_that_cannot_be_dialled_is_refused_when_queued(db: Database) ->
 
 
 def test_a_mailed_fax_waits_for_the_report_and_busy_lines_are_retried(db: Database, settings: Settings) -> None:
-    mail = Captured()
+    mail = CapturingTransport()
     service = EmailToFaxTransport(mail, "fax.example.net", "fax@torii.test", "torii.test")
     job_id = new_job(db)
     send_fax(db, settings, service, job_id)
@@ -121,7 +113,7 @@ def test_a_mailed_fax_waits_for_the_report_and_busy_lines_are_retried(db: Databa
 
 
 def test_a_bad_number_report_fails_the_job_for_good(db: Database, settings: Settings) -> None:
-    service = EmailToFaxTransport(Captured(), "fax.example.net", "fax@torii.test", "torii.test")
+    service = EmailToFaxTransport(CapturingTransport(), "fax.example.net", "fax@torii.test", "torii.test")
     job_id = new_job(db)
     send_fax(db, settings, service, job_id)
     report(db, settings, f"Fax report FAX-{job_id}", "Transmission failed: invalid fax number")
