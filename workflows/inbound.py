@@ -152,8 +152,6 @@ def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedM
     fax_outcome = _fax_report(step)
     if fax_outcome is not None:
         return fax_outcome
-    if fax is not None:
-        return _fax_answer(step, fax)
     if verdict.kind == MailKind.BOUNCE:
         bounced, what = apply_bounce(session, settings, mail, row.rcpt_tos, row.id)
         if bounced is None:
@@ -161,6 +159,9 @@ def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedM
         step.correlation = Correlation(bounced.object_type, bounced.object_id, "bounce")
         _record_inbound(step)
         return _outcome(step, InboundStatus.PROCESSED, "bounce", what)
+    # Fax pages before the auto-reply check: fax-to-email services mark their deliveries automatic.
+    if fax is not None:
+        return _fax_answer(step, fax)
     step.correlation = correlate(step)
     corr = step.correlation
     _record_inbound(step)

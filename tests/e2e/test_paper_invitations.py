@@ -110,6 +110,7 @@ def fax_to_email(pdf: bytes, sender: str = "fax-service@fax.example.net") -> byt
     msg["To"] = "fax@torii.test"
     msg["Subject"] = "FAX受信 from 0312345678 (1 page)"
     msg["Message-ID"] = f"<{uuid.uuid4().hex}@fax.example.net>"
+    msg["Auto-Submitted"] = "auto-generated"  # services mark their deliveries; they must still be read
     msg.set_content("FAXを受信しました。添付ファイルをご確認ください。")
     msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="fax_0312345678.pdf")
     return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
