@@ -213,6 +213,21 @@ def make_dkim_key(directory: Path, domain: str = "partner.example", selector: st
     return DkimKey(domain, selector, key.read_bytes(), "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode())
 
 
+def make_invitation(db: Any, settings: Any) -> tuple[int, int]:
+    """An email invitation made in process: (invitation id, id of its invitation mail in the outbox)."""
+    from gateway.models import OutboundMessage
+    from workflows import invitation
+
+    with db.transaction() as session:
+        inv = invitation.create(session, settings, {
+            "issuer": {"company": "発行商事", "name": "鈴木", "email": "i@issuer.example"},
+            "partner": {"company": "取引先物産", "name": "山田", "email": "p@partner.example"},
+        })
+        session.flush()
+        out = session.query(OutboundMessage).filter_by(object_id=inv.id).one()
+        return int(inv.id), int(out.id)
+
+
 class CapturingTransport:
     """A mail transport that keeps what it is given (for in-process tests of what gets sent)."""
 

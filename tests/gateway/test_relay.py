@@ -29,8 +29,7 @@ from gateway.dkim import DkimSigner, public_txt_record, verify
 from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
 from gateway.models import Invitation, OutboundMessage
 from gateway.transports import Envelope, SmtpRelay, SmtpTransport, SpoolTransport, crlf, transport_from_env
-from harness import DkimKey, free_port, make_dkim_key, make_tls_cert
-from workflows import invitation
+from harness import DkimKey, free_port, make_dkim_key, make_invitation, make_tls_cert
 
 DOMAIN = "torii.test"
 
@@ -418,17 +417,6 @@ def db(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def settings(db: Database) -> Settings:
     return replace(load_settings(), database_url=db.url, mail_domain=DOMAIN)
-
-
-def make_invitation(db: Database, settings: Settings) -> tuple[int, int]:
-    with db.transaction() as session:
-        inv = invitation.create(session, settings, {
-            "issuer": {"company": "発行商事", "name": "鈴木", "email": "i@issuer.example"},
-            "partner": {"company": "取引先物産", "name": "山田", "email": "p@partner.example"},
-        })
-        session.flush()
-        out = session.query(OutboundMessage).filter_by(object_id=inv.id).one()
-        return inv.id, out.id
 
 
 def outbound(db: Database, outbound_id: int) -> OutboundMessage:

@@ -15,7 +15,7 @@ from gateway.dkim import DkimSigner, public_txt_record, verify
 from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
 from gateway.models import Event, Invitation, OutboundMessage
 from gateway.transports import Envelope, SpoolTransport
-from harness import make_dkim_key
+from harness import make_dkim_key, make_invitation
 from workflows import invitation
 
 
@@ -43,17 +43,6 @@ def db(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def settings(db: Database) -> Settings:
     return replace(load_settings(), database_url=db.url, mail_domain="torii.test")
-
-
-def make_invitation(db: Database, settings: Settings) -> tuple[int, int]:
-    with db.transaction() as session:
-        inv = invitation.create(session, settings, {
-            "issuer": {"company": "発行", "name": "鈴木", "email": "i@issuer.example"},
-            "partner": {"company": "取引先", "name": "山田", "email": "p@partner.example"},
-        })
-        session.flush()
-        out = session.query(OutboundMessage).filter_by(object_id=inv.id).one()
-        return inv.id, out.id
 
 
 def test_an_outbox_row_is_handed_to_delivery_only_after_commit(db: Database, settings: Settings) -> None:
