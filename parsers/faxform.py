@@ -13,24 +13,31 @@ Reading a page, in order:
 
 1. QR code (zxing-cpp): gives the reference and where the form is, whichever way up.
 2. Registration marks: four solid squares forming the expected rectangle; they give a
-   precise homography (skew, scale, even a different aspect ratio in x and y). When
-   the QR code is unreadable, the marks alone locate the form: the rectangle leaves
-   two (or four) ways up, and the one where the printed box outlines are found wins.
-3. The form is rectified to 8 px/mm; each box's outline is found within ±1.2 mm of
-   where it should be and the ink *inside* it is measured (outline excluded, speckle
+   precise homography (skew, scale, even a different scale in x and y). Without a
+   readable QR code the marks alone locate the form (three of them if one is lost):
+   the rectangle leaves two ways up, and the one where the printed box outlines are
+   found wins, by a clear margin, or the page goes to review.
+3. Straight lines the fax adds (a garbled scan line across, dirt on the glass down
+   the page) are erased unless they lie on the form's own print.
+4. The form is rectified to 8 px/mm; each box's outline is found within ±1.2 mm of
+   where it should be and the ink *inside* it is measured (outline excluded, specks
    removed, the page's background speckle subtracted): ``box_scores``. A circle drawn
    around a box (or around box and label) leaves the box empty, so the ink in a ring
-   around it is measured too, as the share of directions around the box it covers:
-   ``ring_scores``.
-4. Decision, never a guess: exactly one box clearly marked and no other box with
-   more than a trace of ink gives that answer; none, two or three, or one with a
-   doubtful second, gives ``answer=None`` and the reason.
-5. Without a QR code, the reference is read from its clear-text print by OCR
-   (Tesseract, a whitelist of capitals, digits and "-") and accepted only if
-   ``reference_check`` accepts it (unambiguously, allowing for O/0 and I/1 style
-   confusions); without a check, it is accepted as unchecked, with low confidence.
-6. The contact field is cropped (``contact_image``, PNG) and read by Tesseract
-   jpn+eng (``contact_text``), with ``OMP_THREAD_LIMIT=1``.
+   around it is measured too, as the share of directions around it that a line
+   covers (what is nearer to another box is that box's): ``ring_scores``.
+5. Decision, never a guess (see ``_Reader._decide``): exactly one box clearly marked
+   and no other box with more than a trace of ink gives that answer; none, two or
+   three, or one with a doubtful second, gives ``answer=None`` and the reason.
+6. Without a QR code, the reference is read from its clear-text print by OCR
+   (Tesseract eng, a few passes) and accepted only if ``reference_check`` accepts it,
+   as read or with one or two OCR confusions undone (O/0, I/1/T, J/3, 8/B...), and
+   only if all that pass spell one reference; without a check, a reading shaped like
+   a reference is kept, unchecked, with a confidence below the review bar.
+7. The contact field is cropped (``contact_image``, PNG) and read by Tesseract
+   (``contact_text``): Japanese, then English if no Japanese came out.
+
+Tesseract runs as a subprocess with ``OMP_THREAD_LIMIT=1`` (``TesseractOcr``); any
+``Ocr`` can be passed instead.
 
 Conventions: ``rotation`` and ``skew_deg`` are counter-clockwise degrees, as in
 ``PIL.Image.rotate``: the page arrived turned by ``rotation + skew_deg`` and
@@ -70,6 +77,7 @@ __all__ = [
     "AnswerBox",
     "FormGeometry",
     "FAXBACK_FORM",
+    "ReferenceCheck",
     "ReferenceSource",
     "FaxbackReading",
     "Ocr",
@@ -233,6 +241,11 @@ FAXBACK_FORM = _faxback_form()
 # Results and OCR
 
 
+# Is this text (or does it hold) an issued reference? True, or the reference as it should be
+# written (then that is what the reading reports); False or None if not.
+ReferenceCheck = Callable[[str], "bool | str | None"]
+
+
 class ReferenceSource(Enum):
     QR = "qr"
     OCR = "ocr"
@@ -320,11 +333,15 @@ SCALE = 8.0  # px per mm of the rectified form (203 dpi)
 CROP_SCALE = 12.0  # px per mm of the crops given to OCR (305 dpi)
 MIN_PAGE_PX = 300
 
-# Decision thresholds (tuned on bench/faxback_forms.py; see there for the figures).
-INNER_MARKED = 0.035  # ink inside a box: a tick of a thin pen in a 9 mm box is 0.05 or more
+# Decision thresholds, from bench/faxback_forms.py on the real letter (10 mm boxes), 400 forms, half of
+# them worse than the brief (skew ±6°, twice the noise): ink inside a ticked box 0.049 or more (crossed
+# 0.107, filled 0.96), inside an unmarked box 0.023 at most (a toner spot); a circle's ring 0.75 or more,
+# an unmarked box's ring 0.12 at most.
+INNER_MARKED = 0.035  # ink inside a box that marks it (if spread over it, see MARK_SPAN)
 INNER_TRACE = 0.012  # more than this in a second box: a person looks
 MARK_SPAN = 0.45  # ink inside a box must spread over this share of its width or height to mark it
-SPECK_SPAN = 0.3  # ink spreading over less (a dot, a toner spot) and below INNER_MARKED is ignored
+SPECK_SPAN = 0.3  # ink spreading over less (a dot, a toner spot) ...
+SPECK_INK = 0.08  # ... and less than this (a 2 mm blot in a 10 mm box) is ignored
 RING_MARKED = 0.55  # a circle covers most directions around a box
 RING_TRACE = 0.3
 OUTLINE_FOUND = 0.6  # share of the printed outlines found where the geometry puts them
@@ -334,31 +351,42 @@ REFERENCE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
 REFERENCE_SHAPE = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)+")
 # OCR confusions tried when the text read fails the check: what was read → what it may have been.
 CONFUSABLE: dict[str, tuple[str, ...]] = {
-    "0": ("O", "Q", "D"), "O": ("0", "Q", "D"), "Q": ("O", "0"), "D": ("0", "O"),
-    "1": ("I", "L", "T", "7"), "I": ("1", "L", "II", ""), "L": ("1", "I"), "T": ("1", "7"), "7": ("1", "T"),
-    "H": ("II", "N"), "N": ("H",), "F": ("I", "I-", "E", "P"), "E": ("F",), "P": ("F",),
+    "0": ("O", "Q", "D", "9"), "O": ("0", "Q", "D", "9"), "Q": ("O", "0"), "D": ("0", "O"),
+    "1": ("I", "L", "T", "7"), "I": ("1", "L", "J", "II", ""), "L": ("1", "I"), "T": ("I", "1", "J", "7"),
+    "7": ("1", "T"), "J": ("I", "3"), "3": ("J", "8"),
+    "H": ("II", "N"), "N": ("H",), "F": ("T", "I", "I-", "E", "P"), "E": ("F",), "P": ("F",),
     "U": ("V", "0"), "V": ("U", "Y"), "Y": ("V",),
-    "5": ("S",), "S": ("5", "8"), "8": ("B", "S"), "B": ("8",), "2": ("Z",), "Z": ("2",), "6": ("G",), "G": ("6",),
+    "5": ("S",), "S": ("5", "8"), "8": ("B", "S"), "B": ("8",), "2": ("Z", "-", ""), "Z": ("2",), "6": ("G",),
+    "G": ("6",),
 }
-MAX_CANDIDATES = 500  # corrections tried per OCR reading
+# OCR passes over the printed reference: scale (px/mm), page segmentation, whitelist or not. Without
+# the whitelist a J read as "]" or ")" is not lost.
+REFERENCE_PASSES = ((CROP_SCALE, 7, True), (CROP_SCALE, 7, False), (CROP_SCALE * 0.75, 7, True),
+                    (CROP_SCALE * 1.25, 13, True))
+_SYMBOLS = str.maketrans({"]": "J", ")": "J", "[": "I", "|": "I", "!": "I", "$": "S", "€": "E", "—": "-", "_": "-",
+                          "–": "-", "ー": "-", "−": "-"})
+# Readings equal up to these confusions are one reading (a lenient check accepts several spellings of one reference).
+_FOLD = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "T": "1", "7": "1", "J": "1", "S": "5",
+                       "B": "8", "Z": "2", "G": "6", "-": None})
+MAX_CANDIDATES = 3000  # corrections tried per OCR reading
 
 
 @dataclass(frozen=True)
 class _Located:
     to_page: Matrix  # 3×3 homography: page millimetres → image pixels
-    by: str  # "marks", "qr", "qr and marks"
+    by: str  # "QR code and marks", "QR code and 3 marks", "QR code", "marks"
     outline: float  # share of printed outlines found
 
 
 def read_faxback(image: Image.Image, geometry: FormGeometry, *,
-                 reference_check: Callable[[str], bool] | None = None,
+                 reference_check: ReferenceCheck | None = None,
                  read_contact: bool = True, ocr: Ocr | None = None) -> FaxbackReading:
     """Read a returned fax-back form from one page image (any mode; square pixels, or its ``info["dpi"]``).
 
     ``reference_check`` tells a real reference from an OCR misreading (and a foreign
     QR code). It must be strict: an issued reference, exactly (a lookup, or a check
     code of 4 characters or more), since an OCR misreading is corrected by trying up
-    to a few hundred variants per reading and only one of them may pass.
+    to a few thousand variants per reading and only one of them may pass.
     ``read_contact=False`` skips the contact field's OCR (the crop is kept);
     ``ocr`` defaults to ``TesseractOcr()``. Never raises.
     """
@@ -370,7 +398,7 @@ def read_faxback(image: Image.Image, geometry: FormGeometry, *,
 
 
 class _Reader:
-    def __init__(self, geometry: FormGeometry, check: Callable[[str], bool] | None, read_contact: bool,
+    def __init__(self, geometry: FormGeometry, check: ReferenceCheck | None, read_contact: bool,
                  ocr: Ocr) -> None:
         self.geometry = geometry
         self.check = check
@@ -410,7 +438,8 @@ class _Reader:
 
         contact_image, contact_text = self._contact(gray, located.to_page)
         confidence = min(answer_confidence, reference_confidence) if reference else answer_confidence
-        log.debug("fax-back form %s: %s (%.2f), boxes %s, rings %s", reference, answer, confidence, scores, rings)
+        log.debug("fax-back form %s located by %s (outlines %.2f): %s (%.2f), boxes %s, rings %s", reference,
+                  located.by, located.outline, answer, confidence, scores, rings)
         return FaxbackReading(
             reference=reference, reference_source=source, answer=answer, confidence=round(confidence, 3),
             reasons=tuple(self.reasons), box_scores=MappingProxyType(scores), ring_scores=MappingProxyType(rings),
@@ -419,16 +448,10 @@ class _Reader:
 
     def _locate(self, gray: Gray, ink: Mask, qr: tuple[str, list[tuple[float, float]]] | None) -> _Located | None:
         g = self.geometry
-        marks = _mark_candidates(ink, g)
         if qr is not None:
             q = g.qr
             from_qr = _affine([(q.x, q.y), (q.right, q.y), (q.right, q.bottom), (q.x, q.bottom)], qr[1])
-            found = []
-            tolerance = 4.0 * _mm_px(from_qr, g.qr.center)
-            for mx, my in g.marks:
-                px = _apply(from_qr, (mx, my))
-                near = [c for c in marks if math.dist(c, px) < tolerance]
-                found.append(min(near, key=lambda c: math.dist(c, px)) if near else None)
+            found = _marks_near(ink, g, from_qr, 4.0)
             hits = [(m, f) for m, f in zip(g.marks, found, strict=True) if f is not None]
             candidates: list[tuple[Matrix, str]] = []
             if len(hits) == 4:
@@ -445,11 +468,15 @@ class _Reader:
             self.reasons.append("QR code read, but the printed form is not where the QR code puts it")
             return None
         self.reasons.append("QR code unreadable")
+        marks = _mark_candidates(ink, g)
         hypotheses = _mark_hypotheses(marks, g)
+        scored = sorted(((self._outline_score(gray, h), i) for i, h in enumerate(hypotheses)), reverse=True)
+        if not scored or scored[0][0] < OUTLINE_FOUND:  # a mark lost (scribbled over, cut off): three will do
+            hypotheses = _three_mark_hypotheses(marks, g)
+            scored = sorted(((self._outline_score(gray, h), i) for i, h in enumerate(hypotheses)), reverse=True)
         if not hypotheses:
             self.reasons.append("form not found: no QR code and no registration marks")
             return None
-        scored = sorted(((self._outline_score(gray, h), i) for i, h in enumerate(hypotheses)), reverse=True)
         best, index = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         if best < OUTLINE_FOUND:
@@ -499,8 +526,8 @@ class _Reader:
 
         marked    ink inside ≥ INNER_MARKED spread over ≥ MARK_SPAN of the box (a tick, a
                   cross, a fill), or a ring ≥ RING_MARKED (a circle)
-        speck     INNER_TRACE ≤ ink inside < INNER_MARKED within < SPECK_SPAN of the box, no
-                  ring: a dot or a toner spot, ignored (and said so)
+        speck     INNER_TRACE ≤ ink inside < SPECK_INK within < SPECK_SPAN of the box, no
+                  ring: a dot, a toner spot or blot, ignored (and said so)
         doubtful  any other ink above INNER_TRACE or ring above RING_TRACE: a person looks
         """
         def describe(k: str) -> str:
@@ -509,7 +536,7 @@ class _Reader:
 
         marked = [k for k in scores if (scores[k] >= INNER_MARKED and spans[k] >= MARK_SPAN)
                   or rings[k] >= RING_MARKED]
-        specks = [k for k in scores if k not in marked and INNER_TRACE <= scores[k] < INNER_MARKED
+        specks = [k for k in scores if k not in marked and INNER_TRACE <= scores[k] < SPECK_INK
                   and spans[k] < SPECK_SPAN and rings[k] < RING_TRACE]
         doubtful = [k for k in scores if k not in marked and k not in specks
                     and (scores[k] >= INNER_TRACE or rings[k] >= RING_TRACE)]
@@ -537,7 +564,7 @@ class _Reader:
     def _read_reference(self, gray: Gray, to_page: Matrix) -> tuple[str | None, float]:
         """The reference printed in clear, by OCR: a few passes until one reading passes the check.
 
-        Passes differ in scale and page segmentation; every reading that passes the
+        Passes differ in scale, page segmentation and whitelist; every reading that passes the
         check (as read, or with a confusion undone) is a candidate, and only a single
         candidate is accepted. Without a check, the first reading shaped like a
         reference is taken, unchecked.
@@ -545,16 +572,16 @@ class _Reader:
         rect = self.geometry.reference_text.expanded(1.5, 1.0)
         readings: list[str] = []
         candidates: list[str] = []
-        for scale, psm in ((CROP_SCALE, 7), (CROP_SCALE * 0.75, 7), (CROP_SCALE * 1.25, 13)):
+        for scale, psm, whitelist in REFERENCE_PASSES:
             crop = self._warp(gray, to_page, rect, scale)
             image = Image.fromarray(np.where(_clean(crop < 150, 8), 0, 255).astype(np.uint8))
             image.info["dpi"] = (round(scale * 25.4), round(scale * 25.4))
             try:
-                raw = self.ocr(image, languages="eng", psm=psm, whitelist=REFERENCE_CHARS)
+                raw = self.ocr(image, languages="eng", psm=psm, whitelist=REFERENCE_CHARS if whitelist else None)
             except OcrError as exc:
                 self.reasons.append(f"QR code unreadable and OCR unavailable ({exc}): no reference")
                 return None, 0.0
-            text = re.sub(r"[^A-Z0-9-]", "", raw.upper().replace("—", "-").replace("_", "-"))
+            text = re.sub(r"[^A-Z0-9-]", "", raw.upper().translate(_SYMBOLS)).strip("-")
             if not text or text in readings:
                 continue
             readings.append(text)
@@ -563,8 +590,9 @@ class _Reader:
                     self.reasons.append(f"QR code unreadable; reference read by OCR as {text}, not checked")
                     return text, 0.6
                 continue
-            if _safe_check(self.check, text):  # as read: no need for another pass
-                candidates = [text]
+            as_read = _checked(self.check, text)
+            if as_read:  # no need for another pass
+                candidates = [as_read]
                 break
             candidates += [c for c in _corrections(text, self.check) if c not in candidates]
         if not readings:
@@ -574,14 +602,14 @@ class _Reader:
         if self.check is None:
             self.reasons.append(f"QR code unreadable; OCR read {shown}, which does not look like a reference")
             return None, 0.0
-        if len(candidates) == 1:
-            fixed = candidates[0]
-            corrected = fixed not in readings
+        reference = _one_reference(candidates)
+        if reference:
+            corrected = not any(_checked(self.check, r) == reference for r in readings)
             self.reasons.append("QR code unreadable; reference read by OCR" +
                                 (f" (read {shown}, corrected)" if corrected else ""))
-            return fixed, 0.9 if corrected else 0.95
+            return reference, 0.9 if corrected else 0.95
         if candidates:
-            self.reasons.append(f"QR code unreadable; OCR read {shown}, which fits {len(candidates)} references: "
+            self.reasons.append(f"QR code unreadable; OCR read {shown}, which fits several references: "
                                 + ", ".join(candidates[:5]))
         else:
             self.reasons.append(f"QR code unreadable; OCR read {shown}, which is not a valid reference")
@@ -633,25 +661,38 @@ class _Reader:
         columns, and not lying on the form's own print (the contact field's outline is
         such a run when the page is not skewed).
         """
-        ppm = _mm_px(to_page, self.geometry.form_rect.center)
+        form = self.geometry.form_rect
+        ppm = _mm_px(to_page, form.center)
         length = max(20, round(STREAK_MM * ppm))
-        ink8 = ink.astype(np.uint8)
+        # only around the form: what the fax did elsewhere on the page does not matter
+        corners = [_apply(to_page, c) for c in ((form.x, form.y), (form.right, form.y), (form.right, form.bottom),
+                                                (form.x, form.bottom))]
+        h, w = ink.shape
+        x0 = max(0, int(min(c[0] for c in corners)) - length)
+        x1 = min(w, int(max(c[0] for c in corners)) + length)
+        y0 = max(0, int(min(c[1] for c in corners)) - length)
+        y1 = min(h, int(max(c[1] for c in corners)) + length)
+        if x1 <= x0 or y1 <= y0:
+            return gray
+        ink8 = ink[y0:y1, x0:x1].astype(np.uint8)
         to_mm = np.asarray(np.linalg.inv(to_page), dtype=np.float64)
         printed = [r.expanded(1.0) for r in self.geometry.printed_rects()]
-        form = self.geometry.form_rect
         out = gray.copy()
         erased = 0
         for kernel in (np.ones((1, length), np.uint8), np.ones((length, 1), np.uint8)):
             runs = np.asarray(cv2.morphologyEx(ink8, cv2.MORPH_OPEN, kernel), dtype=np.uint8)
+            if not runs.any():
+                continue
             n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
             for i in range(1, n):
-                x, y, w, h = (int(v) for v in stats[i, :4])
-                points = [_apply(to_mm, (x + w * t / 10, y + h * t / 10)) for t in range(11)]
+                x, y, bw, bh = (int(v) for v in stats[i, :4])
+                points = [_apply(to_mm, (x0 + x + bw * t / 10, y0 + y + bh * t / 10)) for t in range(11)]
                 if not any(_inside(form, p) for p in points):
                     continue  # outside the form: harmless
                 if sum(any(_inside(r, p) for r in printed) for p in points) >= 9:
                     continue  # the form's own line
-                out[labels == i] = 255
+                region = out[y0 + y:y0 + y + bh, x0 + x:x0 + x + bw]
+                region[labels[y:y + bh, x:x + bw] == i] = 255
                 erased += 1
         if erased:
             self.reasons.append("a streak across the form was ignored" if erased == 1
@@ -694,22 +735,26 @@ class _Reader:
         padded = np.zeros((h + 2 * pad, w + 2 * pad), dtype=bool)
         padded[pad:pad + h, pad:pad + w] = canvas
         y0, y1, x0, x1 = y0 + pad, y1 + pad, x0 + pad, x1 + pad
-        # rows/columns with ink near each side, as 1-D profiles, for every offset at once
-        best = (0, 0, -1.0)
-        for dy in range(-r, r + 1, 2):
-            top: Mask = np.any(padded[y0 + dy - band:y0 + dy + band + 1, x0 - r:x1 + r + 1], axis=0)
-            bottom: Mask = np.any(padded[y1 + dy - band:y1 + dy + band + 1, x0 - r:x1 + r + 1], axis=0)
-            for dx in range(-r, r + 1, 2):
-                left: Mask = np.any(padded[y0 + dy:y1 + dy + 1, x0 + dx - band:x0 + dx + band + 1], axis=1)
-                right: Mask = np.any(padded[y0 + dy:y1 + dy + 1, x1 + dx - band:x1 + dx + band + 1], axis=1)
-                t = top[r + dx:r + dx + (x1 - x0) + 1]
-                b = bottom[r + dx:r + dx + (x1 - x0) + 1]
-                coverage = (t.sum() + b.sum() + left.sum() + right.sum()) / (2 * t.size + 2 * left.size)
-                score = coverage - 0.002 * math.hypot(dx, dy)
-                if score > best[2]:
-                    best = (dx, dy, score)
-        dx, dy, _ = best
-        return dx, dy, float(min(1.0, best[2] + 0.002 * math.hypot(dx, dy)))
+        # around the rectangle only: ink within ±band of each row (for the top and bottom sides)
+        # and of each column (left and right), summed along the sides by cumulative sums, for
+        # every offset at once
+        top_, left_ = y0 - r - band, x0 - r - band
+        local = padded[top_:y1 + r + band + 1, left_:x1 + r + band + 1].astype(np.uint8)
+        k = 2 * band + 1
+        near_row = np.asarray(cv2.dilate(local, np.ones((k, 1), np.uint8)), dtype=np.int32)
+        near_col = np.asarray(cv2.dilate(local, np.ones((1, k), np.uint8)), dtype=np.int32)
+        along_x = np.pad(np.cumsum(near_row, axis=1), ((0, 0), (1, 0)))
+        along_y = np.pad(np.cumsum(near_col, axis=0), ((1, 0), (0, 0)))
+        ly0, ly1, lx0, lx1 = y0 - top_, y1 - top_, x0 - left_, x1 - left_
+        offsets = np.arange(-r, r + 1, 2)
+        dy, dx = np.meshgrid(offsets, offsets, indexing="ij")
+        sides = (along_x[ly0 + dy, lx1 + dx + 1] - along_x[ly0 + dy, lx0 + dx]
+                 + along_x[ly1 + dy, lx1 + dx + 1] - along_x[ly1 + dy, lx0 + dx]
+                 + along_y[ly1 + dy + 1, lx0 + dx] - along_y[ly0 + dy, lx0 + dx]
+                 + along_y[ly1 + dy + 1, lx1 + dx] - along_y[ly0 + dy, lx1 + dx])
+        coverage = sides / (2 * (lx1 - lx0 + 1) + 2 * (ly1 - ly0 + 1))
+        best = int(np.argmax(coverage - 0.002 * np.hypot(dx, dy)))  # the first best: smallest dy, then dx
+        return int(dx.flat[best]), int(dy.flat[best]), float(min(1.0, coverage.flat[best]))
 
     def _background(self, canvas: Mask, printed: Mask) -> float:
         """The speckle left on blank paper: the median ink density of 5 mm cells clear of print."""
@@ -795,12 +840,13 @@ def _clean(ink: Mask, min_px: int = 30) -> Mask:
 _QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
-def _find_qr(gray: Gray, check: Callable[[str], bool] | None) -> tuple[str, list[tuple[float, float]]] | None:
+def _find_qr(gray: Gray, check: ReferenceCheck | None) -> tuple[str, list[tuple[float, float]]] | None:
     """The form's QR code: its text and its corners in the image (top-left, top-right, bottom-right, bottom-left).
 
     The corners are the symbol's own: its top-left is the corner of the finder
     pattern that is top-left on the printed page, whichever way the page arrived.
-    A QR code that is not a reference (``check``, or the reference shape) is ignored.
+    A QR code that is not a reference (``check``, or the reference shape) is ignored;
+    the text is the check's spelling of the reference when it gives one.
     """
     found: list[zxingcpp.Barcode] = []
     for attempt in range(2):
@@ -810,26 +856,39 @@ def _find_qr(gray: Gray, check: Callable[[str], bool] | None) -> tuple[str, list
         if found:
             break
 
-    def fits(b: zxingcpp.Barcode) -> bool:
-        text = b.text.strip()
-        return _safe_check(check, text) if check is not None else bool(REFERENCE_SHAPE.fullmatch(text))
-
-    ours = [b for b in found if fits(b)]
-    if not ours:
-        if found:
-            log.info("fax-back form: QR code %r is not a reference; ignored", found[0].text[:80])
-        return None
-    p = ours[0].position
-    corners = [(float(c.x), float(c.y)) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
-    return ours[0].text.strip(), corners
+    for barcode in found:
+        text = barcode.text.strip()
+        reference = _checked(check, text) if check is not None else (text if REFERENCE_SHAPE.fullmatch(text) else None)
+        if reference:
+            p = barcode.position
+            corners = [(float(c.x), float(c.y)) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
+            return reference, corners
+    if found:
+        log.info("fax-back form: QR code %r is not a reference; ignored", found[0].text[:80])
+    return None
 
 
-def _safe_check(check: Callable[[str], bool], text: str) -> bool:
+def _checked(check: ReferenceCheck, text: str) -> str | None:
+    """The reference ``text`` is (or holds) by ``check``: its own spelling if the check says so, else ``text``."""
     try:
-        return bool(check(text))
+        verdict = check(text)
     except Exception:  # a check that raises says no
         log.warning("reference check raised on %r", text, exc_info=True)
-        return False
+        return None
+    if isinstance(verdict, str):
+        return verdict.strip() or None
+    return text if verdict else None
+
+
+def _one_reference(candidates: Sequence[str]) -> str | None:
+    """The reference all candidates spell, if they spell one: equal up to OCR confusions and stray characters."""
+    if not candidates:
+        return None
+    folded = [c.translate(_FOLD) for c in candidates]
+    core = min(folded, key=len)
+    if all(core in f for f in folded):
+        return candidates[folded.index(core)]
+    return None
 
 
 def _inside(rect: Rect, point: tuple[float, float]) -> bool:
@@ -883,30 +942,54 @@ def _mark_candidates(ink: Mask, geometry: FormGeometry) -> list[tuple[float, flo
     """Centres of solid squares that could be registration marks, the squarest and fullest first.
 
     Their size is not known before the form is found: anything between 0.6 and 1.6
-    times the mark size, at any scale from the page filling the image's width or
-    height. Specks stuck to a mark are opened away first; squareness and fullness are
-    measured on the smallest rotated rectangle around each blob (skew does not matter).
+    times the mark size, at any scale from the page filling the image's width or height.
     """
     h, w = ink.shape
     pw, ph = geometry.page_size
     scales = (w / pw, h / ph, w / ph, h / pw)
-    lo = geometry.mark_size * min(scales) * 0.6
-    hi = geometry.mark_size * max(scales) * 1.6
+    return _squares(ink, geometry.mark_size * min(scales) * 0.6, geometry.mark_size * max(scales) * 1.6)
+
+
+def _marks_near(ink: Mask, geometry: FormGeometry, to_page: Matrix,
+                tolerance_mm: float) -> list[tuple[float, float] | None]:
+    """For each registration mark, the solid square within ``tolerance_mm`` of where ``to_page`` puts it."""
+    ppm = _mm_px(to_page, geometry.form_rect.center)
+    lo, hi = geometry.mark_size * ppm * 0.6, geometry.mark_size * ppm * 1.6
+    reach = round((tolerance_mm + geometry.mark_size) * ppm)
+    h, w = ink.shape
+    found: list[tuple[float, float] | None] = []
+    for mark in geometry.marks:
+        px, py = _apply(to_page, mark)
+        x0, y0 = max(0, round(px) - reach), max(0, round(py) - reach)
+        x1, y1 = min(w, round(px) + reach), min(h, round(py) + reach)
+        near = [(cx + x0, cy + y0) for cx, cy in _squares(ink[y0:y1, x0:x1], lo, hi)] if x1 > x0 and y1 > y0 else []
+        near = [c for c in near if math.dist(c, (px, py)) < tolerance_mm * ppm]
+        found.append(min(near, key=lambda c: math.dist(c, (px, py))) if near else None)
+    return found
+
+
+def _squares(ink: Mask, lo: float, hi: float) -> list[tuple[float, float]]:
+    """Centres of solid squares with sides between ``lo`` and ``hi`` px, the squarest and fullest first.
+
+    Specks stuck to a square are opened away first; squareness and fullness are
+    measured on the smallest rotated rectangle around each blob (skew does not matter).
+    """
     k = max(3, min(9, round(lo / 5)))
     opened = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    bw, bh, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    sized = (bw >= lo) & (bw <= hi * 1.45) & (bh >= lo) & (bh <= hi * 1.45) & (area >= lo * lo * 0.8)
+    sized[0] = False
     found: list[tuple[float, tuple[float, float]]] = []
-    for i in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
-        if not (lo <= bw <= hi * 1.45 and lo <= bh <= hi * 1.45) or area < lo * lo * 0.8:
-            continue
-        ys, xs = np.nonzero(labels[y:y + bh, x:x + bw] == i)
+    for i in np.nonzero(sized)[0]:
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        ys, xs = np.nonzero(labels[y:y + h, x:x + w] == i)
         points = np.column_stack([xs + x, ys + y]).astype(np.float32)
         (cx, cy), (rw, rh), _ = cv2.minAreaRect(points)
         if not (lo <= rw <= hi and lo <= rh <= hi):
             continue
         aspect = rw / rh
-        fill = area / (rw * rh)
+        fill = int(area[i]) / (rw * rh)
         if 0.8 <= aspect <= 1.25 and fill >= 0.85:
             found.append((fill - abs(math.log(aspect)), (float(cx), float(cy))))
     found.sort(key=lambda f: -f[0])
@@ -948,10 +1031,46 @@ def _mark_hypotheses(marks: Sequence[tuple[float, float]], geometry: FormGeometr
     return out
 
 
-def _corrections(text: str, check: Callable[[str], bool]) -> list[str]:
-    """The readings of ``text`` that pass ``check``: as read, else with one or two OCR confusions undone."""
-    if _safe_check(check, text):
-        return [text]
+def _three_mark_hypotheses(marks: Sequence[tuple[float, float]], geometry: FormGeometry) -> list[Matrix]:
+    """Affine maps mm → px for three candidates forming a corner of the marks' rectangle (one mark lost).
+
+    Three marks make a right triangle whose legs are the rectangle's width and height;
+    the right angle may be any corner whose neighbours fit, so each fitting corner is
+    one hypothesis.
+    """
+    rect = geometry.marks_rect
+    target = rect.w / rect.h
+    mm = list(geometry.marks)
+    triangles: list[tuple[float, tuple[float, float], tuple[float, float], tuple[float, float]]] = []
+    for trio in itertools.combinations(marks, 3):
+        for v in trio:
+            p, q = (t for t in trio if t is not v)
+            a, b, c = math.dist(v, p), math.dist(v, q), math.dist(p, q)
+            if min(a, b) < 20:
+                continue
+            hyp_err = abs(c * c - a * a - b * b) / (c * c)
+            aspect_err = min(abs(math.log(a / b / target)), abs(math.log(a / b * target)))
+            if hyp_err < 0.06 and aspect_err < 0.08:
+                triangles.append((hyp_err + aspect_err, v, p, q))
+    triangles.sort(key=lambda t: t[0])
+    out: list[Matrix] = []
+    for _, v, p, q in triangles[:3]:
+        # order the legs so that v → nxt → prv turns as the page's TL → TR → BR (y down)
+        cross = (p[0] - v[0]) * (q[1] - v[1]) - (p[1] - v[1]) * (q[0] - v[0])
+        nxt, prv = (p, q) if cross > 0 else (q, p)
+        for k in range(4):
+            along_next = math.dist(mm[k], mm[(k + 1) % 4])
+            along_prev = math.dist(mm[k], mm[(k - 1) % 4])
+            if abs(math.log((math.dist(v, nxt) / math.dist(v, prv)) / (along_next / along_prev))) < 0.1:
+                out.append(_affine([mm[k], mm[(k + 1) % 4], mm[(k - 1) % 4]], [v, nxt, prv]))
+    return out
+
+
+def _corrections(text: str, check: ReferenceCheck) -> list[str]:
+    """The references ``text`` may be: as read, else with one or two OCR confusions undone (by ``check``)."""
+    as_read = _checked(check, text)
+    if as_read:
+        return [as_read]
     positions = [i for i, ch in enumerate(text) if ch in CONFUSABLE]
     passing: list[str] = []
     tried = 0
@@ -964,9 +1083,9 @@ def _corrections(text: str, check: Callable[[str], bool]) -> list[str]:
                 chars = list(text)
                 for i, ch in zip(chosen, replacement, strict=True):
                     chars[i] = ch
-                candidate = "".join(chars)
-                if candidate not in passing and _safe_check(check, candidate):
-                    passing.append(candidate)
+                reference = _checked(check, "".join(chars))
+                if reference and reference not in passing:
+                    passing.append(reference)
         if passing:
             return passing
     return passing

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+import pypdfium2 as pdfium
 import segno
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
@@ -129,8 +130,6 @@ def rasterize(source: bytes | Image.Image, dpi: int = 200, *, page: int = 0) -> 
         if size != image.size:
             image = image.resize(size, Image.Resampling.LANCZOS)
     else:
-        import pypdfium2 as pdfium
-
         doc = pdfium.PdfDocument(source)
         try:
             image = doc[page].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")

@@ -70,7 +70,7 @@ def test_a_marked_box_is_read_whatever_the_mark_resolution_skew_and_orientation(
         letter: Image.Image, style: str, answer: str, resolution: str) -> None:
     index = CASES.index((style, answer, resolution))
     rng = random.Random(f"{style}-{answer}-{resolution}")
-    skew = 3.0 if index % 2 else -3.0
+    skew = 3.0 if (index // 2) % 2 else -3.0  # each resolution gets both signs
     upside_down = index % 3 == 0
     fax = faxed(filled(letter, rng, (answer, style)), rng, resolution=resolution, skew=skew,
                 upside_down=upside_down, noise=0.7)
@@ -132,6 +132,33 @@ def test_a_blank_form_goes_to_review_saying_no_box_is_marked(letter: Image.Image
     assert reading.box_scores == {"approve": 0.0, "reject": 0.0, "hold": 0.0}
 
 
+def spotted(page: Image.Image, answer: str) -> Image.Image:
+    """The page with a 1.6 mm toner spot in the ``answer`` box."""
+    box = FAXBACK_FORM.box_for(Intent(answer)).box
+    scale = page.width / FAXBACK_FORM.page_size[0]
+    x, y = (box.x + 2.5) * scale, (box.y + 2.5) * scale
+    r = 0.8 * scale
+    page = page.copy()
+    ImageDraw.Draw(page).ellipse((x - r, y - r, x + r, y + r), fill=0)
+    return page
+
+
+def test_a_toner_spot_in_another_box_is_ignored_and_said_so(letter: Image.Image) -> None:
+    rng = random.Random(18)
+    reading = read(faxed(spotted(filled(letter, rng, ("approve", "tick")), "hold"), rng, noise=0.2))
+
+    assert reading.answer is Intent.APPROVE
+    assert any(r.startswith("specks ignored: hold") for r in reading.reasons)
+
+
+def test_a_toner_spot_alone_is_no_answer(letter: Image.Image) -> None:
+    rng = random.Random(19)
+    reading = read(faxed(spotted(filled(letter, rng), "reject"), rng, noise=0.2))
+
+    assert reading.answer is None
+    assert "no box marked" in reading.reasons
+
+
 def test_a_page_without_the_form_says_the_form_was_not_found() -> None:
     page = Image.new("L", (1654, 2339), 255)
     ImageDraw.Draw(page).text((200, 300), "請求書 No. 12345", font=ImageFont.truetype(faxsim.FONT, 60), fill=0)
@@ -171,6 +198,19 @@ def test_a_defaced_qr_code_leaves_the_reference_to_ocr_and_the_callers_check(let
     assert reading.rotation == 180  # from the registration marks alone
     assert "QR code unreadable" in reading.reasons
     assert any(r.startswith("QR code unreadable; reference read by OCR") for r in reading.reasons)
+
+
+@needs_tesseract
+def test_without_the_qr_code_three_registration_marks_are_enough(letter: Image.Image) -> None:
+    rng = random.Random(17)
+    page = faxsim.deface(filled(letter, rng, ("hold", "circle")), FAXBACK_FORM, "qr", rng)
+    lost = FAXBACK_FORM.mark_rect(2).expanded(0.5)
+    scale = page.width / FAXBACK_FORM.page_size[0]
+    ImageDraw.Draw(page).rectangle([v * scale for v in (lost.x, lost.y, lost.right, lost.bottom)], fill=255)
+    reading = read(faxed(page, rng, resolution="normal", skew=2.0, upside_down=True),
+                   reference_check=only_our_reference)
+
+    assert (reading.answer, reading.rotation, reading.reference) == (Intent.HOLD, 180, REFERENCE)
 
 
 @needs_tesseract
