@@ -1,12 +1,15 @@
-"""read_faxback: the answer ticked on a returned fax-back form, and its reference.
+"""read_form: the box ticked on a returned fax-back form, what is written in its fields, and its reference.
 
-The form sits at the bottom of an invitation letter sent by fax. Its layout is a
-``FormGeometry`` in millimetres from the top-left corner of the page; the letter
-template draws exactly that, and this module reads it back:
+Every fax-back form of ours is a ``FormGeometry`` in millimetres from the top-left
+corner of the page; the template that prints the page draws exactly that, and this
+module reads it back. The invitation letter's form (``read_faxback``, answers as
+``Intent``) and the order sheet's (``parsers.orderform``) are two such geometries:
 
     registration marks ■ at the form's four corners
-    three boxes  □ 済 承認   □ 非 非承認   □ 未 保留
-    the contact field (自社の担当者) for a handwritten name
+    two or more boxes, each named by its answer  □ 済 承認   □ 非 非承認   □ 未 保留
+    an optional contact field (自社の担当者) for a handwritten name
+    named fields (``FormField``): handwritten text, digits (a quantity: 3, 2.5) or a
+        date (11/25, 11月25日), each cropped and read by OCR with settings for its kind
     a QR code holding the reference (``TORII-INV-123-AB12``), printed below it in clear
 
 Reading a page, in order:
@@ -35,6 +38,16 @@ Reading a page, in order:
    a reference is kept, unchecked, with a confidence below the review bar.
 7. The contact field is cropped (``contact_image``, PNG) and read by Tesseract
    (``contact_text``): Japanese, then English if no Japanese came out.
+8. Each field is cropped (``FieldReading.image``, PNG) inside its outline; the ink
+   left once the outline, stray lines and specks are gone is the writing, cut into
+   glyphs (a dot is a decimal point only on the baseline; a solid spot is toner).
+   Digits and dates are laid out again evenly (Tesseract reads a lone or widely
+   spaced handwritten digit badly) and read with a whitelist, pass after pass
+   (``psm`` 7, 6, 13), until a reading is borne out by the glyphs: one character per
+   glyph, the decimal point where the dot is, each digit with its closed loops (a 3
+   has none, an 8 two) and the digit its glyph looks most like among digits drawn in
+   other fonts. Only such a reading is kept (``FieldReading.text``); else ``None``
+   with the reason. Never a guess: a person reads what the machine could not.
 
 Tesseract runs as a subprocess with ``OMP_THREAD_LIMIT=1`` (``TesseractOcr``); any
 ``Ocr`` can be passed instead.
@@ -44,11 +57,12 @@ Conventions: ``rotation`` and ``skew_deg`` are counter-clockwise degrees, as in
 ``image.rotate(-(rotation + skew_deg))`` sets it upright. ``rotation`` is one of
 0, 90, 180, 270; ``skew_deg`` is within ±45.
 
-``read_faxback`` never raises on any image: what it cannot read is ``None`` with a reason.
+``read_form`` and ``read_faxback`` never raise on any image: what they cannot read is ``None`` with a reason.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import logging
@@ -57,11 +71,12 @@ import os
 import re
 import shutil
 import subprocess
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Protocol
+from typing import Literal, Protocol
 
 import cv2
 import numpy as np
@@ -75,13 +90,19 @@ from parsers.intent import Intent
 __all__ = [
     "Rect",
     "AnswerBox",
+    "FieldKind",
+    "FormField",
     "FormGeometry",
     "FAXBACK_FORM",
     "ReferenceCheck",
     "ReferenceSource",
+    "FieldReading",
+    "FormReading",
     "FaxbackReading",
     "Ocr",
+    "OcrError",
     "TesseractOcr",
+    "read_form",
     "read_faxback",
 ]
 
@@ -128,12 +149,34 @@ class Rect:
 
 @dataclass(frozen=True)
 class AnswerBox:
-    """One square box the partner ticks, and its printed label right of it."""
+    """One square box the partner ticks, and its printed label right of it.
 
-    answer: Intent
+    ``answer`` names what ticking it means ("approve", "confirm", ...): the reading's
+    ``answer`` is that name.
+    """
+
+    answer: str
     box: Rect  # the printed outline's outer edge
     label: Rect  # where the label text is printed
     label_text: str  # e.g. "済 承認"
+
+
+FieldKind = Literal["text", "digits", "date"]
+
+
+@dataclass(frozen=True)
+class FormField:
+    """A field the partner writes in, outlined ``box_line`` thick with its outer edge on ``rect``.
+
+    ``kind`` says how it is read: "text" (Japanese, else English), "digits" (a
+    quantity: digits and a decimal point, e.g. 3, 12, 2.5) or "date" (month and day:
+    11/25, 11月25日, 2026/11/25). ``label`` is where its printed label is, if near.
+    """
+
+    name: str
+    rect: Rect
+    kind: FieldKind = "text"
+    label: Rect | None = None
 
 
 @dataclass(frozen=True)
@@ -152,26 +195,35 @@ class FormGeometry:
       keep ``qr_quiet_zone`` mm around it blank;
     - reference_text: the reference in clear, in capitals, digits and "-";
     - contact: the field for the handwritten name, outline ``box_line`` thick
-      (its label ``contact_label`` left of it);
-    - heading: free text above the boxes (instructions).
+      (its label ``contact_label`` left of it); a form may have none;
+    - fields: more fields to write in (``FormField``), outline ``box_line`` thick;
+    - heading: free text above the boxes (instructions);
+    - other_print: where else the form prints something (a table, its text): kept out
+      of the background's estimate, and straight lines there are the form's own.
     """
 
     page_size: tuple[float, float]  # width, height
     marks: tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
     mark_size: float
     boxes: tuple[AnswerBox, ...]
-    contact: Rect
-    contact_label: Rect
     qr: Rect
     reference_text: Rect
     heading: Rect
+    contact: Rect | None = None
+    contact_label: Rect | None = None
+    fields: tuple[FormField, ...] = ()
+    other_print: tuple[Rect, ...] = ()
     box_line: float = 0.4
     qr_quiet_zone: float = 4.0
 
     def __post_init__(self) -> None:
         answers = [b.answer for b in self.boxes]
-        if sorted(a.value for a in answers) != sorted(a.value for a in Intent) or len(answers) != len(Intent):
-            raise ValueError("a FormGeometry needs exactly one box per answer (approve, reject, hold)")
+        if len(answers) < 2 or len(set(answers)) != len(answers) or not all(isinstance(a, str) and a
+                                                                            for a in answers):
+            raise ValueError("a FormGeometry needs two boxes or more, each with its own answer name")
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names) or "contact" in names:
+            raise ValueError("field names must be unique (and not 'contact')")
         (x0, y0), (x1, y1), (x2, y2), (x3, y3) = self.marks
         if not (x0 < x1 and y1 < y2 and x2 > x3 and y3 > y0):
             raise ValueError("marks must be given top-left, top-right, bottom-right, bottom-left")
@@ -180,8 +232,19 @@ class FormGeometry:
             if rect.x < 0 or rect.y < 0 or rect.right > width or rect.bottom > height:
                 raise ValueError(f"{rect} lies outside the page")
 
-    def box_for(self, answer: Intent) -> AnswerBox:
-        return next(b for b in self.boxes if b.answer == answer)
+    def box_for(self, answer: str | Enum) -> AnswerBox:
+        """The box for ``answer`` (its name, or an Enum whose value is the name)."""
+        name = answer.value if isinstance(answer, Enum) else answer
+        return next(b for b in self.boxes if b.answer == name)
+
+    def field_for(self, name: str) -> FormField:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def outlined(self) -> tuple[Rect, ...]:
+        """The printed outlines that show where the form is: the boxes, the contact field, the fields."""
+        rects = [b.box for b in self.boxes] + [f.rect for f in self.fields]
+        return tuple(rects + ([self.contact] if self.contact is not None else []))
 
     @property
     def marks_rect(self) -> Rect:
@@ -205,8 +268,10 @@ class FormGeometry:
         rects = [self.mark_rect(i) for i in range(4)]
         for b in self.boxes:
             rects += [b.box, b.label]
-        rects += [self.contact, self.contact_label, self.qr.expanded(self.qr_quiet_zone), self.reference_text,
-                  self.heading]
+        rects += [r for r in (self.contact, self.contact_label) if r is not None]
+        for f in self.fields:
+            rects += [f.rect] + ([f.label] if f.label is not None else [])
+        rects += [self.qr.expanded(self.qr_quiet_zone), self.reference_text, self.heading, *self.other_print]
         return tuple(rects)
 
 
@@ -214,7 +279,7 @@ def _faxback_form() -> FormGeometry:
     row_y, size = 212.0, 9.0
 
     def answer_box(answer: Intent, x: float, text: str) -> AnswerBox:
-        return AnswerBox(answer, Rect(x, row_y, size, size), Rect(x + size + 2, row_y, 24.0, size), text)
+        return AnswerBox(answer.value, Rect(x, row_y, size, size), Rect(x + size + 2, row_y, 24.0, size), text)
 
     return FormGeometry(
         page_size=(210.0, 297.0),  # A4 portrait
@@ -252,16 +317,58 @@ class ReferenceSource(Enum):
 
 
 @dataclass(frozen=True)
-class FaxbackReading:
+class FieldReading:
+    """What is written in one field: its crop, whether there is writing, and what OCR read.
+
+    ``text`` is None when nothing is written, when OCR was not asked for or not
+    available, and when the reading is not sure (digits and dates: two passes that
+    disagree, or a reading that does not match the glyphs written); ``reason`` says
+    which. Digits come as written ("2.5", "12"), dates as read ("11/25", "11月25日").
+    ``confidence`` is 0.0 without a text.
+    """
+
+    name: str
+    kind: FieldKind
+    image: bytes  # PNG, 1-bit, the field inside its outline
+    written: bool
+    text: str | None
+    confidence: float
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class FormReading:
     """What a returned form says, how sure the reading is and why.
 
-    ``answer`` is None unless exactly one box is clearly marked. ``confidence`` is for
-    the answer and, when there is one, the reference: a reference read by OCR without
-    a check caps it below the usual review bar. ``box_scores`` is the ink inside each
-    box (share of its inner area, printed outline and background speckle excluded),
+    ``answer`` is the name of the one box clearly marked, else None; ``blank`` is true
+    when no box shows any ink at all (no answer given, rather than an unclear one).
+    ``confidence`` is for the answer and, when there is one, the reference: a
+    reference read by OCR without a check caps it below the usual review bar. The
+    fields' own confidence is in ``fields``. ``box_scores`` is the ink inside each box
+    (share of its inner area, printed outline and background speckle excluded),
     ``ring_scores`` the share of directions around a box (or box and label) covered
     by a drawn line: a circle.
     """
+
+    reference: str | None
+    reference_source: ReferenceSource | None
+    answer: str | None
+    confidence: float
+    reasons: tuple[str, ...]
+    box_scores: Mapping[str, float] = field(default_factory=dict)
+    ring_scores: Mapping[str, float] = field(default_factory=dict)
+    contact_image: bytes | None = None  # PNG, 1-bit, the contact field inside its outline
+    contact_text: str | None = None
+    rotation: int = 0
+    skew_deg: float = 0.0
+    fields: Mapping[str, FieldReading] = field(default_factory=dict)
+    blank: bool = False
+    located: bool = False  # the form was found on the page
+
+
+@dataclass(frozen=True)
+class FaxbackReading:
+    """The invitation letter's form as read (``read_faxback``): a ``FormReading`` with the answer as an ``Intent``."""
 
     reference: str | None
     reference_source: ReferenceSource | None
@@ -277,7 +384,7 @@ class FaxbackReading:
 
 
 class OcrError(ToriiError):
-    """Raised by an ``Ocr`` that could not run (not installed, timed out, failed); never leaves read_faxback."""
+    """Raised by an ``Ocr`` that could not run (not installed, timed out, failed); never leaves read_form."""
 
 
 class Ocr(Protocol):
@@ -370,6 +477,34 @@ _FOLD = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "T": "1
                        "B": "8", "Z": "2", "G": "6", "-": None})
 MAX_CANDIDATES = 3000  # corrections tried per OCR reading
 
+# Fields. The crop starts FIELD_INSET mm inside the outline's inner edge; blobs smaller than
+# FIELD_SPECK_PX (at CROP_SCALE) are fax speckle. A glyph smaller than SMALL_GLYPH of the tallest and
+# than MIN_GLYPH_MM across is a dot (a decimal point) or a speck; a solid spot up to BLOB_MM is toner.
+FIELD_INSET = 0.25
+FIELD_SPECK_PX = 10
+SMALL_GLYPH = 0.35
+MIN_GLYPH_MM = 2.0
+BLOB_MM = 2.0
+BLOB_FILL = 0.62  # a spot fills its box like a disc (0.79); a digit 2 mm high and more is not a spot
+LOOSE_INK_MM2 = 1.2  # that much ink in small pieces, not spots, is writing nobody can make out
+GLYPH_PX = 36  # digits are laid out again this high for Tesseract
+LOOP_MIN_PX = 12  # a closed loop smaller than this (or LOOP_MIN_SHARE of its glyph's box) is a speck of paper
+LOOP_MIN_SHARE = 0.02
+BIG_LOOP = 0.08  # the loop of a 0 or a 6 takes this share of its box at least (a closed-up 5's: 0.06)
+ONE_WIDEST = 0.65  # a 1 is narrower than this share of its height (slanted as it may be) ...
+DIGIT_NARROWEST = 0.3  # ... and the other digits are wider than this
+ONE_NARROW = 0.5  # narrower than this, a glyph read as 1 needs no likeness: it is a stroke (a 7 is wider)
+DIGITS = "0123456789."
+DATE_CHARS = "0123456789/月日年"
+# (languages, psm, whitelist), tried in turn until a reading is borne out by the glyphs.
+DIGIT_PASSES = (("eng", 7, DIGITS), ("eng", 6, DIGITS), ("eng", 13, DIGITS))
+DATE_PASSES = (("eng", 7, "0123456789/"), ("jpn", 7, DATE_CHARS), ("eng", 6, "0123456789/"), ("jpn", 6, DATE_CHARS))
+AGREED_CONFIDENCE = 0.95  # digits or a date OCR read and the glyphs bear out (first pass; 0.9 a later one)
+DATE_AGREED_CONFIDENCE = 0.85  # a date two passes read alike, the glyphs not matched one by one
+LATER_PASS_CONFIDENCE = 0.9  # a reading borne out, from a later pass
+UNSURE_SHAPE_CONFIDENCE = 0.85  # two passes alike, loops right, a glyph's likeness unclear (5 or 6?)
+TEXT_CONFIDENCE = 0.6  # handwritten text: what OCR read, unchecked
+
 
 @dataclass(frozen=True)
 class _Located:
@@ -378,31 +513,55 @@ class _Located:
     outline: float  # share of printed outlines found
 
 
-def read_faxback(image: Image.Image, geometry: FormGeometry, *,
-                 reference_check: ReferenceCheck | None = None,
-                 read_contact: bool = True, ocr: Ocr | None = None) -> FaxbackReading:
+def read_form(image: Image.Image, geometry: FormGeometry, *,
+              reference_check: ReferenceCheck | None = None,
+              read_contact: bool = True, read_fields: bool = True, ocr: Ocr | None = None) -> FormReading:
     """Read a returned fax-back form from one page image (any mode; square pixels, or its ``info["dpi"]``).
 
     ``reference_check`` tells a real reference from an OCR misreading (and a foreign
     QR code). It must be strict: an issued reference, exactly (a lookup, or a check
     code of 4 characters or more), since an OCR misreading is corrected by trying up
     to a few thousand variants per reading and only one of them may pass.
-    ``read_contact=False`` skips the contact field's OCR (the crop is kept);
+    ``read_contact=False`` skips the contact field's OCR, ``read_fields=False`` the
+    other fields' (the crops are kept, and whether something is written);
     ``ocr`` defaults to ``TesseractOcr()``. Never raises.
     """
     try:
-        return _Reader(geometry, reference_check, read_contact, ocr or TesseractOcr()).read(image)
+        return _Reader(geometry, reference_check, read_contact, ocr or TesseractOcr(), read_fields).read(image)
     except Exception as exc:  # a worker must never crash on a page
         log.exception("fax-back form: unexpected failure")
-        return FaxbackReading(None, None, None, 0.0, (f"form could not be read: {type(exc).__name__}: {exc}",))
+        return FormReading(None, None, None, 0.0, (f"form could not be read: {type(exc).__name__}: {exc}",))
+
+
+def read_faxback(image: Image.Image, geometry: FormGeometry, *,
+                 reference_check: ReferenceCheck | None = None,
+                 read_contact: bool = True, ocr: Ocr | None = None) -> FaxbackReading:
+    """The invitation letter's form (``FAXBACK_FORM``, ``workflows.letters.faxback_geometry()``) read by ``read_form``.
+
+    The same reading, with the answer as an ``Intent`` (approve, reject, hold); a
+    box named otherwise gives no answer. Never raises.
+    """
+    reading = read_form(image, geometry, reference_check=reference_check, read_contact=read_contact,
+                        read_fields=False, ocr=ocr)
+    intents = {i.value: i for i in Intent}
+    answer = intents.get(reading.answer) if reading.answer is not None else None
+    reasons = reading.reasons
+    if reading.answer is not None and answer is None:
+        reasons += (f"box {reading.answer!r} is not an invitation answer",)
+    return FaxbackReading(
+        reference=reading.reference, reference_source=reading.reference_source, answer=answer,
+        confidence=reading.confidence if answer is not None or reading.answer is None else 0.0, reasons=reasons,
+        box_scores=reading.box_scores, ring_scores=reading.ring_scores, contact_image=reading.contact_image,
+        contact_text=reading.contact_text, rotation=reading.rotation, skew_deg=reading.skew_deg)
 
 
 class _Reader:
     def __init__(self, geometry: FormGeometry, check: ReferenceCheck | None, read_contact: bool,
-                 ocr: Ocr) -> None:
+                 ocr: Ocr, read_fields: bool = True) -> None:
         self.geometry = geometry
         self.check = check
         self.read_contact = read_contact
+        self.read_fields = read_fields
         self.ocr = ocr
         self.reasons: list[str] = []
         g = geometry
@@ -411,16 +570,16 @@ class _Reader:
 
     # -- the steps ------------------------------------------------------------------------------
 
-    def read(self, image: Image.Image) -> FaxbackReading:
+    def read(self, image: Image.Image) -> FormReading:
         gray = _gray_square(image)
         if min(gray.shape) < MIN_PAGE_PX:
-            return FaxbackReading(None, None, None, 0.0, (f"page too small to read ({gray.shape[1]}×{gray.shape[0]})",))
+            return FormReading(None, None, None, 0.0, (f"page too small to read ({gray.shape[1]}×{gray.shape[0]})",))
         ink = _ink(gray)
         qr = _find_qr(gray, self.check)
         located = self._locate(gray, ink, qr)
         if located is None:
-            return FaxbackReading(qr[0] if qr else None, ReferenceSource.QR if qr else None, None, 0.0,
-                                  tuple(self.reasons))
+            return FormReading(qr[0] if qr else None, ReferenceSource.QR if qr else None, None, 0.0,
+                               tuple(self.reasons))
         rotation, skew = _rotation(located.to_page, self.geometry)
         if rotation:
             self.reasons.append("page was upside down" if rotation == 180 else f"page was turned by {rotation}°")
@@ -428,6 +587,7 @@ class _Reader:
         canvas = _clean(self._warp(gray, located.to_page, self.geometry.form_rect, SCALE) < 128)
         scores, rings, spans = self._measure(canvas)
         answer, answer_confidence = self._decide(scores, rings, spans)
+        blank = all(scores[k] < INNER_TRACE and rings[k] < RING_TRACE for k in scores)
 
         reference, source, reference_confidence = None, None, 1.0
         if qr is not None:
@@ -437,14 +597,15 @@ class _Reader:
             source = ReferenceSource.OCR if reference else None
 
         contact_image, contact_text = self._contact(gray, located.to_page)
+        fields = {f.name: self._field(gray, canvas, located.to_page, f) for f in self.geometry.fields}
         confidence = min(answer_confidence, reference_confidence) if reference else answer_confidence
         log.debug("fax-back form %s located by %s (outlines %.2f): %s (%.2f), boxes %s, rings %s", reference,
                   located.by, located.outline, answer, confidence, scores, rings)
-        return FaxbackReading(
+        return FormReading(
             reference=reference, reference_source=source, answer=answer, confidence=round(confidence, 3),
             reasons=tuple(self.reasons), box_scores=MappingProxyType(scores), ring_scores=MappingProxyType(rings),
-            contact_image=contact_image,
-            contact_text=contact_text, rotation=rotation, skew_deg=round(skew, 2) + 0.0)
+            contact_image=contact_image, contact_text=contact_text, rotation=rotation,
+            skew_deg=round(skew, 2) + 0.0, fields=MappingProxyType(fields), blank=blank, located=True)
 
     def _locate(self, gray: Gray, ink: Mask, qr: tuple[str, list[tuple[float, float]]] | None) -> _Located | None:
         g = self.geometry
@@ -490,8 +651,7 @@ class _Reader:
     def _outline_score(self, gray: Gray, to_page: Matrix) -> float:
         """The share of the printed outlines (boxes, contact field) found near where they should be."""
         canvas = self._warp(gray, to_page, self.geometry.form_rect, SCALE) < 128
-        rects = [b.box for b in self.geometry.boxes] + [self.geometry.contact]
-        return float(np.mean([self._find_outline(canvas, r)[2] for r in rects]))
+        return float(np.mean([self._find_outline(canvas, r)[2] for r in self.geometry.outlined]))
 
     def _measure(self, canvas: Mask) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """Per box: the ink inside it, the ring around it, and how far the ink inside spreads (0..1)."""
@@ -510,18 +670,18 @@ class _Reader:
             y0, y1, x0, x1 = self._slice(inner, dx, dy)
             inside = canvas[y0:y1, x0:x1]
             density = float(inside.mean()) if inside.size else 0.0
-            scores[b.answer.value] = round(max(0.0, density - background), 4)
+            scores[b.answer] = round(max(0.0, density - background), 4)
             ys, xs = np.nonzero(inside)
-            spans[b.answer.value] = (max((xs.max() - xs.min() + 1) / inside.shape[1],
+            spans[b.answer] = (max((xs.max() - xs.min() + 1) / inside.shape[1],
                                          (ys.max() - ys.min() + 1) / inside.shape[0]) if xs.size else 0.0)
             others = [o for o in g.boxes if o is not b]
-            rings[b.answer.value] = round(max(
+            rings[b.answer] = round(max(
                 self._ring(canvas, printed, b.box.union(b.label), others, 12.0, 6.0),
                 self._ring(canvas, printed, b.box, others, 8.0, 6.0)), 3)
         return scores, rings, spans
 
     def _decide(self, scores: Mapping[str, float], rings: Mapping[str, float],
-                spans: Mapping[str, float]) -> tuple[Intent | None, float]:
+                spans: Mapping[str, float]) -> tuple[str | None, float]:
         """One box clearly marked and no other with a trace of ink: that answer; else None and why.
 
         marked    ink inside ≥ INNER_MARKED spread over ≥ MARK_SPAN of the box (a tick, a
@@ -548,10 +708,11 @@ class _Reader:
             quiet = all(scores[k] < INNER_TRACE / 2 and rings[k] < RING_TRACE / 2 for k in scores if k != answer)
             how = "circled" if scores[answer] < INNER_MARKED else "marked"
             self.reasons.append(f"{answer} {how}: {describe(answer)}")
-            return Intent(answer), 0.97 if quiet else 0.92
+            return answer, 0.97 if quiet else 0.92
         if len(marked) >= 2:
-            words = {2: "two", 3: "three"}
-            self.reasons.append(f"{words[len(marked)]} boxes marked: " + ", ".join(describe(k) for k in marked))
+            words = {2: "two", 3: "three", 4: "four", 5: "five"}
+            self.reasons.append(f"{words.get(len(marked), str(len(marked)))} boxes marked: "
+                                + ", ".join(describe(k) for k in marked))
         elif marked:
             self.reasons.append(f"{describe(marked[0])} marked, but also ink at "
                                 + ", ".join(describe(k) for k in doubtful))
@@ -616,24 +777,36 @@ class _Reader:
         return None, 0.0
 
     def _contact(self, gray: Gray, to_page: Matrix) -> tuple[bytes | None, str | None]:
-        """The contact field inside its outline, as PNG, and what Tesseract reads there.
+        """The contact field inside its outline, as PNG, and what Tesseract reads there (see ``_read_text``)."""
+        if self.geometry.contact is None:
+            return None, None
+        field_rect = self.geometry.contact.expanded(-(self.geometry.box_line + 0.6))
+        crop = self._warp(gray, to_page, field_rect, CROP_SCALE)
+        bits = _clean(crop < 128)
+        png = _png_bits(bits)
+        if bits.mean() < 0.004:
+            self.reasons.append("contact field is empty")
+            return png, None
+        if not self.read_contact:
+            return png, None
+        try:
+            text = self._read_text(bits)
+        except OcrError as exc:
+            self.reasons.append(f"contact field not read: {exc}")
+            return png, None
+        if not text:
+            self.reasons.append("contact field written, but not readable by OCR")
+        return png, text or None
+
+    def _read_text(self, bits: Mask) -> str:
+        """Handwritten text, by Tesseract: raises OcrError.
 
         OCR runs on the writing only (cropped to its ink, scaled to ~64 px high):
         Japanese first; a reading without any Japanese character is read again as
         English (a Latin name). Tesseract's combined jpn+eng model reads the second
         word of a Japanese name as Latin letters too often ("山田 AR BB").
         """
-        field_rect = self.geometry.contact.expanded(-(self.geometry.box_line + 0.6))
-        crop = self._warp(gray, to_page, field_rect, CROP_SCALE)
-        bits = _clean(crop < 128)
         dpi = round(CROP_SCALE * 25.4)
-        png = io.BytesIO()
-        Image.fromarray(np.where(bits, 0, 255).astype(np.uint8)).convert("1").save(png, "PNG", dpi=(dpi, dpi))
-        if bits.mean() < 0.004:
-            self.reasons.append("contact field is empty")
-            return png.getvalue(), None
-        if not self.read_contact:
-            return png.getvalue(), None
         ys, xs = np.nonzero(bits)
         margin = round(2 * CROP_SCALE)
         y0, y1 = max(0, ys.min() - margin), min(bits.shape[0], ys.max() + margin + 1)
@@ -643,16 +816,94 @@ class _Reader:
         writing = writing.resize((max(1, round(writing.width * factor)), max(1, round(writing.height * factor))),
                                  Image.Resampling.LANCZOS)
         writing.info["dpi"] = (round(dpi * factor), round(dpi * factor))
+        text = _tidy_japanese(self.ocr(writing, languages="jpn", psm=7))
+        if text and not re.search(f"[{_CJK}]", text):
+            text = _tidy_japanese(self.ocr(writing, languages="eng", psm=7))
+        return text
+
+    def _field(self, gray: Gray, canvas: Mask, to_page: Matrix, spec: FormField) -> FieldReading:
+        """One field: its crop inside the outline (found within ±1.2 mm), whether it is written, what it says."""
+        dx, dy, coverage = self._find_outline(canvas, spec.rect)
+        if coverage < 0.5:  # outline not found: trust the geometry
+            dx = dy = 0
+        inner = spec.rect.expanded(-(self.geometry.box_line + FIELD_INSET))
+        inner = Rect(inner.x + dx / SCALE, inner.y + dy / SCALE, inner.w, inner.h)
+        bits = _without_edge_lines(_clean(self._warp(gray, to_page, inner, CROP_SCALE) < 128, FIELD_SPECK_PX))
+        png = _png_bits(bits)
+        writing = _writing(bits, dots=spec.kind == "digits")
+        if not writing.glyphs:
+            if writing.loose_ink >= LOOSE_INK_MM2 * CROP_SCALE ** 2:  # broken strokes, not specks: a person looks
+                return FieldReading(spec.name, spec.kind, png, True, None, 0.0,
+                                    f"{spec.name}: ink but no character made out")
+            reason = f"{spec.name}: specks ignored" if writing.specks else None
+            return FieldReading(spec.name, spec.kind, png, False, None, 0.0, reason)
+        if not self.read_fields:
+            return FieldReading(spec.name, spec.kind, png, True, None, 0.0, f"{spec.name}: written, not read")
         try:
-            text = _tidy_japanese(self.ocr(writing, languages="jpn", psm=7))
-            if text and not re.search(f"[{_CJK}]", text):
-                text = _tidy_japanese(self.ocr(writing, languages="eng", psm=7))
+            if spec.kind == "text":
+                words = self._read_text(bits)
+                if not words:
+                    return FieldReading(spec.name, spec.kind, png, True, None, 0.0,
+                                        f"{spec.name}: written, but not readable by OCR")
+                return FieldReading(spec.name, spec.kind, png, True, words, TEXT_CONFIDENCE)
+            text, confidence, why = self._read_characters(writing, spec.kind)
         except OcrError as exc:
-            self.reasons.append(f"contact field not read: {exc}")
-            return png.getvalue(), None
-        if not text:
-            self.reasons.append("contact field written, but not readable by OCR")
-        return png.getvalue(), text or None
+            return FieldReading(spec.name, spec.kind, png, True, None, 0.0, f"{spec.name}: not read: {exc}")
+        if text is None:
+            return FieldReading(spec.name, spec.kind, png, True, None, 0.0, f"{spec.name}: {why}")
+        return FieldReading(spec.name, spec.kind, png, True, text, confidence)
+
+    def _read_characters(self, writing: _Writing, kind: FieldKind) -> tuple[str | None, float, str]:
+        """Digits or a date: the first OCR pass whose reading the glyphs bear out, its confidence, or why none.
+
+        The glyphs are laid out evenly and read by Tesseract with a whitelist, a pass at a
+        time (``DIGIT_PASSES``, ``DATE_PASSES``). A reading counts only if all of these hold:
+
+        - one character per glyph, a decimal point exactly where a dot glyph is (a digit
+          lost, doubled or made of a speck shows);
+        - every digit's glyph has the closed loops that digit has (``LOOPS``: 3/8, 5/6,
+          0/9 are Tesseract's confusions) and a 1 is narrow, other digits are not;
+        - every digit is the one its glyph looks most like, clearly, among digits drawn
+          in other fonts (``_seen_digits``): a second opinion that fails otherwise.
+        """
+        image = _relaid(writing)
+        passes = DIGIT_PASSES if kind == "digits" else DATE_PASSES
+        seen = _seen_digits(writing)
+        readings: list[str] = []
+        unsure: list[str] = []  # readings the glyphs fit but whose likeness is not clear for a digit or two
+        why = ""
+        for number, (languages, psm, whitelist) in enumerate(passes):
+            text = _characters(self.ocr(image, languages=languages, psm=psm, whitelist=whitelist), kind)
+            readings.append(text)
+            if not text:
+                continue
+            if not _fits_glyphs(text, writing.glyphs, kind):
+                why = why or f"{text!r} does not match the {len(writing.glyphs)} characters written"
+                continue
+            misfit = _shape_misfit(text, writing)
+            if misfit:
+                why = why or f"{text!r} does not match the shapes written ({misfit})"
+                continue
+            differ = [s for ch, s, g in zip(text, seen, writing.glyphs, strict=True)
+                      if ch.isdigit() and ch != s and not (ch == "1" and _narrow(g))]
+            if differ and all(s == "?" for s in differ):
+                unsure.append(text)
+                if unsure.count(text) >= 2:  # two passes read it alike, and no glyph says otherwise
+                    return text, UNSURE_SHAPE_CONFIDENCE, ""
+                continue
+            if differ:
+                why = why or f"read {text!r}, but the glyphs look like {seen!r}"
+                continue
+            return text, AGREED_CONFIDENCE if number == 0 else LATER_PASS_CONFIDENCE, ""
+        if kind == "date":  # 月 and 日 may come apart in strokes: two passes that read them and the same day do,
+            # if the month's digits are the first glyphs' and no more than 月 and 日 came apart
+            days = [_month_day(r) for r in readings if "月" in r and len(r) < len(writing.glyphs) <= len(r) + 2
+                    and all(ch == s for ch, s in zip(r[:r.index("月")], seen, strict=False))]
+            for day in days:
+                if day is not None and days.count(day) >= 2:
+                    return f"{day[0]}/{day[1]}", DATE_AGREED_CONFIDENCE, ""
+        shown = " / ".join(repr(r) for r in readings)
+        return None, 0.0, f"written, but not read for sure (OCR {shown}{'; ' + why if why else ''})"
 
     def _erase_streaks(self, gray: Gray, ink: Mask, to_page: Matrix) -> Gray:
         """The page without the straight lines a fax adds: a bad scan line across, dirt on the glass down.
@@ -677,6 +928,8 @@ class _Reader:
         ink8 = ink[y0:y1, x0:x1].astype(np.uint8)
         to_mm = np.asarray(np.linalg.inv(to_page), dtype=np.float64)
         printed = [r.expanded(1.0) for r in self.geometry.printed_rects()]
+        # inside a box or field nothing is printed: a line there is the fax's (or the partner's)
+        blank = [r.expanded(-1.0) for r in self.geometry.outlined if r.w > 2.5 and r.h > 2.5]
         out = gray.copy()
         erased = 0
         for kernel in (np.ones((1, length), np.uint8), np.ones((length, 1), np.uint8)):
@@ -689,7 +942,8 @@ class _Reader:
                 points = [_apply(to_mm, (x0 + x + bw * t / 10, y0 + y + bh * t / 10)) for t in range(11)]
                 if not any(_inside(form, p) for p in points):
                     continue  # outside the form: harmless
-                if sum(any(_inside(r, p) for r in printed) for p in points) >= 9:
+                if sum(any(_inside(r, p) for r in printed) and not any(_inside(r, p) for r in blank)
+                       for p in points) >= 9:
                     continue  # the form's own line
                 region = out[y0 + y:y0 + y + bh, x0 + x:x0 + x + bw]
                 region[labels[y:y + bh, x:x + bw] == i] = 255
@@ -1099,3 +1353,283 @@ def _tidy_japanese(raw: str) -> str:
     text = " ".join(raw.split())
     text = re.sub(rf"(?<=[{_CJK}]) (?=[{_CJK}])", "", text)
     return re.sub(r"^[\W_]+|[\W_]+$", "", text)
+
+
+def _png_bits(bits: Mask) -> bytes:
+    """A crop as a 1-bit PNG at the crop scale."""
+    dpi = round(CROP_SCALE * 25.4)
+    png = io.BytesIO()
+    Image.fromarray(np.where(bits, 0, 255).astype(np.uint8)).convert("1").save(png, "PNG", dpi=(dpi, dpi))
+    return png.getvalue()
+
+
+def _without_edge_lines(bits: Mask) -> Mask:
+    """A field's crop without what is left of its outline: long straight runs within 1 mm of an edge."""
+    h, w = bits.shape
+    band = round(1.0 * CROP_SCALE)
+    if h <= 2 * band or w <= 2 * band:
+        return bits
+    out = bits.copy()
+    ink8 = bits.astype(np.uint8)
+    across = np.asarray(cv2.morphologyEx(ink8, cv2.MORPH_OPEN, np.ones((1, max(3, round(w * 0.5))), np.uint8)),
+                        dtype=bool)
+    down = np.asarray(cv2.morphologyEx(ink8, cv2.MORPH_OPEN, np.ones((max(3, round(h * 0.8)), 1), np.uint8)),
+                      dtype=bool)
+    edge_rows = np.zeros_like(bits)
+    edge_rows[:band, :] = edge_rows[-band:, :] = True
+    edge_cols = np.zeros_like(bits)
+    edge_cols[:, :band] = edge_cols[:, -band:] = True
+    out[across & edge_rows] = False
+    out[down & edge_cols] = False
+    return out
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    """One character written in a field: connected strokes overlapping across (a 4, a 5 in two strokes)."""
+
+    x0: int
+    y0: int
+    x1: int  # exclusive
+    y1: int
+    members: tuple[int, ...]  # its connected components' labels
+    dot: bool = False  # a decimal point: small, on the baseline
+
+
+@dataclass(frozen=True)
+class _Writing:
+    labels: npt.NDArray[np.int32]  # connected components of the crop's ink, strokes a pixel apart joined
+    glyphs: tuple[_Glyph, ...]  # left to right
+    specks: int  # small things left out
+    loose_ink: int = 0  # pixels of the small things that are not solid spots (a broken stroke's pieces)
+
+
+def _writing(bits: Mask, dots: bool = True) -> _Writing:
+    """The characters written in a field's crop, left to right, and how many specks were left out.
+
+    Components overlapping across by half the narrower one are one glyph. Small ones
+    (under ``SMALL_GLYPH`` of the tallest glyph and under ``MIN_GLYPH_MM``... see
+    ``_small``) are a decimal point when they sit low, between the first glyph and
+    just after the last (with ``dots``: digits), else specks; a small solid blob (a toner spot) is never a
+    character but a decimal point's place.
+    """
+    # a thin stroke the fax broke into pieces is one stroke again (the pieces are labelled together)
+    joined = cv2.dilate(bits.astype(np.uint8), np.ones((3, 3), np.uint8))
+    n, found, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    labels: npt.NDArray[np.int32] = np.where(joined > 0, np.asarray(found, dtype=np.int32), 0).astype(np.int32)
+    merged: list[_Glyph] = []
+    for i in sorted(range(1, n), key=lambda k: int(stats[k, 0])):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if merged:
+            last = merged[-1]
+            if min(last.x1, x + w) - max(last.x0, x) >= 0.5 * min(w, last.x1 - last.x0):
+                merged[-1] = _Glyph(min(last.x0, x), min(last.y0, y), max(last.x1, x + w), max(last.y1, y + h),
+                                    (*last.members, i))
+                continue
+        merged.append(_Glyph(x, y, x + w, y + h, (i,)))
+    if not merged:
+        return _Writing(labels, (), 0)
+    tallest = max(g.y1 - g.y0 for g in merged)
+    big = [g for g in merged if not _small(g, tallest) and not _blob(labels, g)]
+    if not big:
+        loose = sum(int(np.isin(labels[g.y0:g.y1, g.x0:g.x1], g.members).sum()) for g in merged
+                    if not _blob(labels, g))
+        return _Writing(labels, (), len(merged), loose)
+    top, bottom = min(g.y0 for g in big), max(g.y1 for g in big)
+    left, right = min(g.x0 for g in big), max(g.x1 for g in big)
+    glyphs: list[_Glyph] = []
+    specks = 0
+    for g in merged:
+        if g in big:
+            glyphs.append(g)
+        elif dots and (g.y0 + g.y1) / 2 > top + 0.6 * (bottom - top) and left < g.x0 \
+                and g.x1 <= right + (bottom - top):
+            glyphs.append(_Glyph(g.x0, g.y0, g.x1, g.y1, g.members, dot=True))
+        else:
+            specks += 1
+    return _Writing(labels, tuple(glyphs), specks)
+
+
+def _small(g: _Glyph, tallest: int) -> bool:
+    limit = max(MIN_GLYPH_MM * CROP_SCALE, SMALL_GLYPH * tallest)
+    return g.y1 - g.y0 < limit and g.x1 - g.x0 < limit
+
+
+def _blob(labels: npt.NDArray[np.int32], g: _Glyph) -> bool:
+    """A small solid roundish spot (toner, a dot of ink), not a stroke."""
+    w, h = g.x1 - g.x0, g.y1 - g.y0
+    if max(w, h) > BLOB_MM * CROP_SCALE or not 0.5 <= w / max(1, h) <= 2.0:
+        return False
+    area = int(np.isin(labels[g.y0:g.y1, g.x0:g.x1], g.members).sum())
+    return area / max(1, w * h) > BLOB_FILL
+
+
+def _relaid(writing: _Writing) -> Image.Image:
+    """The glyphs again, scaled so that the tallest is ``GLYPH_PX`` high, evenly spaced, with a white margin.
+
+    Tesseract reads handwritten digits spaced out unevenly (or a digit alone) badly;
+    laid out like print, it reads them well. Each glyph keeps its height above the
+    baseline (a decimal point stays down).
+    """
+    glyphs = writing.glyphs
+    top = min(g.y0 for g in glyphs)
+    bottom = max(g.y1 for g in glyphs)
+    factor = GLYPH_PX / max(1, max(g.y1 - g.y0 for g in glyphs if not g.dot))
+    gap = round(GLYPH_PX * 0.3)
+    pad = round(GLYPH_PX * 0.5)
+    parts: list[tuple[Image.Image, int]] = []
+    for g in glyphs:
+        piece = np.isin(writing.labels[g.y0:g.y1, g.x0:g.x1], g.members)
+        image = Image.fromarray(np.where(piece, 0, 255).astype(np.uint8))
+        size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+        parts.append((image.resize(size, Image.Resampling.LANCZOS), round((g.y0 - top) * factor)))
+    width = 2 * pad + sum(p.width for p, _ in parts) + gap * (len(parts) - 1)
+    out = Image.new("L", (width, round((bottom - top) * factor) + 2 * pad), 255)
+    x = pad
+    for image, dy in parts:
+        out.paste(image, (x, pad + dy))
+        x += image.width + gap
+    out.info["dpi"] = (300, 300)
+    return out
+
+
+# Closed loops of each digit, top to bottom ("u" upper, "m" middle, "l" lower), as a hand writes it:
+# a reading is kept only if every digit's glyph has loops that fit it. Tesseract's confusions
+# (3/8, 5/6, 0/9, 2/9, 1/4) change the loops; a loop the fax broke open sends the field to review.
+LOOPS: dict[str, tuple[str, ...]] = {
+    "0": ("m",), "1": ("",), "2": ("",), "3": ("",), "4": ("", "u", "m"), "5": ("",), "6": ("l",), "7": ("",),
+    "8": ("ul", "l", "u"), "9": ("u",),  # an 8's small loop is often filled in
+}
+
+
+def _shape_misfit(text: str, writing: _Writing) -> str | None:
+    """Why the glyphs do not look like the digits read (closed loops, a 1's narrowness), or None if they may."""
+    for ch, g in zip(text, writing.glyphs, strict=True):
+        if ch not in LOOPS:
+            continue
+        glyph = np.isin(writing.labels[g.y0:g.y1, g.x0:g.x1], g.members)
+        loops = _loops(glyph)
+        if loops not in LOOPS[ch]:
+            return f"{ch} with loops {loops or 'none'}"
+        if ch in "06" and _loops(glyph, BIG_LOOP) != loops:  # a 5 or 8 closed up by a thick pen has a small one
+            return f"{ch} with a small loop"
+        aspect = glyph.shape[1] / max(1, glyph.shape[0])
+        if (ch == "1" and aspect > ONE_WIDEST) or (ch != "1" and aspect < DIGIT_NARROWEST):
+            return f"{ch} {aspect:.2f} times as wide as high"
+    return None
+
+
+# Digits drawn in fonts other than the simulator's (samples/faxsim.py writes in Klee One or IPAex
+# Gothic): the second opinion on a handwritten digit is not trained on the hand it is tested with.
+TEMPLATE_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                  "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+                  "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+                  "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+                  "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf")
+TEMPLATE_SIZE = (20, 28)  # width, height of a normalised glyph
+SHAPE_MARGIN = 0.02  # the best digit's likeness must beat the next digit's by this much
+
+
+def _seen_digits(writing: _Writing) -> str:
+    """The digits the glyphs look most like (and "." for a dot; "?" where no digit is clearly the likest)."""
+    out = []
+    for g in writing.glyphs:
+        if g.dot:
+            out.append(".")
+            continue
+        vector = _normalised(np.isin(writing.labels[g.y0:g.y1, g.x0:g.x1], g.members))
+        templates, digits = _digit_templates()
+        if not digits:
+            return ""
+        likeness = templates @ vector
+        best = {d: float(likeness[[i for i, x in enumerate(digits) if x == d]].max()) for d in set(digits)}
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        out.append(ranked[0][0] if ranked[0][1] - ranked[1][1] >= SHAPE_MARGIN else "?")
+    return "".join(out)
+
+
+def _normalised(glyph: Mask) -> npt.NDArray[np.float64]:
+    """A glyph scaled to ``TEMPLATE_SIZE``'s height (width in proportion, centred), blurred, zero mean, unit length."""
+    ys, xs = np.nonzero(glyph)
+    tw, th = TEMPLATE_SIZE
+    canvas = np.zeros((th, tw), dtype=np.float32)
+    if xs.size:
+        glyph = glyph[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        h, w = glyph.shape
+        scale = min(th / h, tw / w)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        small = cv2.resize(glyph.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        x0, y0 = (tw - size[0]) // 2, (th - size[1]) // 2
+        canvas[y0:y0 + size[1], x0:x0 + size[0]] = small
+    blurred = np.asarray(cv2.GaussianBlur(canvas, (5, 5), 1.2), dtype=np.float64).ravel()
+    blurred -= blurred.mean()
+    norm = float(np.linalg.norm(blurred))
+    return blurred / norm if norm > 0 else blurred
+
+
+@functools.lru_cache(maxsize=1)
+def _digit_templates() -> tuple[npt.NDArray[np.float64], tuple[str, ...]]:
+    """Each digit in each template font, plain and bolder, upright and slanted either way: normalised vectors."""
+    from PIL import ImageDraw, ImageFont
+
+    vectors: list[npt.NDArray[np.float64]] = []
+    digits: list[str] = []
+    for path in TEMPLATE_FONTS:
+        if not os.path.exists(path):
+            continue
+        font = ImageFont.truetype(path, 48)
+        for ch in "0123456789":
+            for stroke in (0, 2):
+                for shear in (-0.2, 0.0, 0.15):
+                    image = Image.new("L", (96, 96), 0)
+                    ImageDraw.Draw(image).text((24, 16), ch, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
+                    image = image.transform(image.size, Image.Transform.AFFINE, (1, shear, -shear * 48, 0, 1, 0),
+                                            resample=Image.Resampling.BILINEAR)
+                    vectors.append(_normalised(np.asarray(image) > 127))
+                    digits.append(ch)
+    if not vectors:
+        return np.zeros((0, TEMPLATE_SIZE[0] * TEMPLATE_SIZE[1])), ()
+    return np.vstack(vectors), tuple(digits)
+
+
+def _narrow(g: _Glyph) -> bool:
+    """A glyph no digit but a 1 can be: a stroke (the likeness of a 1 depends on its flag and foot)."""
+    return (g.x1 - g.x0) < ONE_NARROW * (g.y1 - g.y0)
+
+
+def _loops(glyph: Mask, share: float = 0.0) -> str:
+    """The closed loops of a glyph (of at least ``share`` of its box), top to bottom: "u", "m" or "l" each."""
+    h, w = glyph.shape
+    background = np.pad(~glyph, 1, constant_values=True).astype(np.uint8)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(background, connectivity=4)
+    border = labels[0, 0]
+    minimum = max(LOOP_MIN_PX, LOOP_MIN_SHARE * h * w, share * h * w)
+    out = []
+    for i in sorted(range(1, n), key=lambda k: float(centroids[k][1])):
+        if i == border or stats[i, cv2.CC_STAT_AREA] < minimum:
+            continue
+        y = (float(centroids[i][1]) - 1) / max(1, h)
+        out.append("u" if y < 0.42 else "l" if y > 0.58 else "m")
+    return "".join(out)
+
+
+def _characters(raw: str, kind: FieldKind) -> str:
+    """An OCR reading of digits or a date, folded to half-width and without spaces."""
+    text = unicodedata.normalize("NFKC", raw)
+    text = re.sub(r"\s+", "", text)
+    if kind == "digits":  # as a person writes a quantity: no leading zero (a lost decimal point shows as one),
+        # no trailing zero after the point (a speck taken for one shows as one)
+        return text if re.fullmatch(r"(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?", text) else ""
+    return text if re.fullmatch(r"(?:[0-9]{4}[/年])?[0-9]{1,2}[/月][0-9]{1,2}日?", text) else ""
+
+
+def _month_day(text: str) -> tuple[int, int] | None:
+    match = re.fullmatch(r"(?:[0-9]{4}[/年])?([0-9]{1,2})[/月]([0-9]{1,2})日?", text)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _fits_glyphs(text: str, glyphs: Sequence[_Glyph], kind: FieldKind) -> bool:
+    """One character per glyph, and (digits) the decimal points exactly where the dot glyphs are."""
+    if len(text) != len(glyphs):
+        return False
+    return kind != "digits" or all((ch == ".") == g.dot for ch, g in zip(text, glyphs, strict=True))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["fold_for_match", "normalize_text"]
+__all__ = ["fold_compact", "fold_for_match", "fold_kana", "name_key", "normalize_text"]
 
 # NFKC maps most odd spaces to U+0020 already; these are the ones it leaves
 # alone (or that arrive after it ran on already-normalized text).
@@ -33,3 +33,39 @@ def normalize_text(s: str) -> str:
 def fold_for_match(s: str) -> str:
     """normalize_text, lower case, and no whitespace at all: the form keywords are matched in."""
     return _WHITESPACE.sub("", normalize_text(s).lower())
+
+
+def name_key(s: str) -> str:
+    """The identity of a name people type: NFKC, no whitespace at all, case-folded.
+
+    ``ﾄﾏﾄ　Ｍサイズ`` and ``トマト mサイズ`` have one key, so registering either overwrites
+    the other (products are managed by name). NFKC also folds ``①`` into ``1``.
+    """
+    return unicodedata.normalize("NFKC", _WHITESPACE.sub("", normalize_text(s)).casefold())
+
+
+# Hiragana ぁ..ゖ and the iteration marks ゝゞ sit exactly 0x60 below their katakana.
+_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in (*range(0x3041, 0x3097), 0x309D, 0x309E)}
+_ASCII_WORD_CHAR = re.compile(r"[a-z0-9]")
+
+
+def fold_kana(s: str) -> str:
+    """Hiragana as katakana (とまと → トマト), one character for one, so positions stay the same."""
+    return s.translate(_HIRAGANA_TO_KATAKANA)
+
+
+def fold_compact(s: str) -> str:
+    """normalize_text and lower case, with whitespace kept only where it separates two ASCII words.
+
+    The one form for text mixing Japanese and English: 「トマト ３ケース」 becomes "トマト3ケース" and
+    「承 認」 "承認", while "only 3 cases" keeps its spaces, so English words and numbers keep their
+    boundaries. Lines become spaces too (callers split lines first if lines matter).
+    """
+    text = normalize_text(s).lower()
+
+    def space(match: re.Match[str]) -> str:
+        before = text[match.start() - 1] if match.start() else ""
+        after = text[match.end()] if match.end() < len(text) else ""
+        return " " if _ASCII_WORD_CHAR.match(before) and _ASCII_WORD_CHAR.match(after) else ""
+
+    return _WHITESPACE.sub(space, text)

@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from parsers.intent import read_invitation_answer
 from parsers.mime import ParsedMail
+from parsers.order_reply import LineRef, read_order_answer
 from parsers.quotes import reply_text
 
-__all__ = ["ParseContext", "ParseResult", "Parser", "InvitationReplyParser", "REGISTRY", "choose"]
+__all__ = ["ParseContext", "ParseResult", "Parser", "InvitationReplyParser", "OrderReplyParser", "REGISTRY",
+           "choose"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,9 @@ class ParseContext:
     mail: ParsedMail
     object_type: str | None
     known_texts: tuple[str, ...]
+    # Orders: the lines ordered, and the day the reply came in (relative dates such as 明日 count from it).
+    order_lines: tuple[LineRef, ...] = ()
+    received_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,34 @@ class InvitationReplyParser:
         )
 
 
-REGISTRY: tuple[Parser, ...] = (InvitationReplyParser(),)
+class OrderReplyParser:
+    """A supplier's answer to an order sheet: confirm / partial (quantities per line) / decline, and a delivery date."""
+
+    name = "order_reply"
+
+    def score(self, ctx: ParseContext) -> float:
+        return 1.0 if ctx.object_type == "order" else 0.0
+
+    def parse(self, ctx: ParseContext) -> ParseResult:
+        text = reply_text(ctx.mail, ctx.known_texts)
+        today = ctx.received_on or (ctx.mail.date.date() if ctx.mail.date else None)
+        answer = read_order_answer(text, ctx.order_lines, subject=ctx.mail.subject, today=today)
+        log.debug("order reply %s: %s (%.2f)", ctx.mail.message_id, answer.intent, answer.confidence)
+        return ParseResult(
+            parser=self.name,
+            confidence=answer.confidence,
+            reasons=answer.reasons,
+            data={
+                "intent": answer.intent.value if answer.intent else None,
+                "quantities": {str(position): str(quantity) for position, quantity in answer.quantities.items()},
+                "delivery_date": answer.delivery_date.isoformat() if answer.delivery_date else None,
+                "evidence": answer.evidence,
+                "reply_text": text[:MAX_REPLY_TEXT],
+            },
+        )
+
+
+REGISTRY: tuple[Parser, ...] = (InvitationReplyParser(), OrderReplyParser())
 
 
 def choose(ctx: ParseContext, registry: Sequence[Parser] = REGISTRY) -> Parser | None:

@@ -25,7 +25,12 @@ def test_the_invitation_parser_is_chosen_for_an_invitation() -> None:
 
 def test_no_parser_is_chosen_for_an_unknown_object() -> None:
     assert choose(context("承認します", object_type=None)) is None
-    assert choose(context("承認します", object_type="order")) is None
+    assert choose(context("承認します", object_type="registration")) is None
+
+
+def test_the_order_parser_is_chosen_for_an_order() -> None:
+    parser = choose(context("承りました", object_type="order"))
+    assert parser is not None and parser.name == "order_reply"
 
 
 def test_parse_reads_intent_contact_and_the_new_text_only() -> None:
@@ -66,4 +71,4 @@ def test_choose_takes_the_highest_score_above_zero() -> None:
 
 
 def test_the_registry_lists_every_parser_explicitly() -> None:
-    assert [p.name for p in REGISTRY] == ["invitation_reply"]
+    assert [p.name for p in REGISTRY] == ["invitation_reply", "order_reply"]
