@@ -8,6 +8,15 @@ The project's own tool for samples, tests and benchmarks of ``parsers.faxform``:
     fax = degrade(page, resolution="normal", skew_deg=2.0, noise=0.5, upside_down=False, rng=rng)
     pdf = to_pdf([fax])                                          # what the fax-to-email gateway attaches
 
+    page = rasterize(order_sheet_pdf, page=0)                   # an order sheet, filled by a supplier:
+    page = mark(page, geometry, "partial", "tick", rng)          # a box of order_form_geometry()
+    page = write_field(page, geometry, "quantity_03", "2.5", rng)  # a quantity on the 3rd line
+    page = write_field(page, geometry, "delivery_date", "11/25", rng)
+
+Writing (``write_field``, ``write``) is set in a handwriting-like font when one is
+installed (Klee One, Debian's ``fonts-klee``), else in IPAex Gothic, each character
+a little bigger or smaller, turned, sheared, off the baseline and unevenly spaced.
+
 Pages are grayscale (mode "L") with their resolution in ``image.info["dpi"]``;
 ``degrade`` returns what a fax machine transmits: 1 bit per pixel at 200×200 dpi
 (fine) or 200×100 dpi (normal: every other scan line), the pixels kept as sent, not
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import random
 from collections.abc import Sequence
 from typing import Literal
@@ -33,11 +43,14 @@ import segno
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from parsers.faxform import FormGeometry, Rect
-from parsers.intent import Intent
 
-__all__ = ["FONT", "render_form", "rasterize", "mark", "write_name", "deface", "degrade", "to_pdf", "to_tiff"]
+__all__ = ["FONT", "HANDWRITING_FONTS", "handwriting_font", "render_form", "rasterize", "mark", "write_name", "write",
+           "write_field", "deface", "degrade", "to_pdf", "to_tiff"]
 
 FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+# Handwriting-like fonts with digits, 月 and 日, the first installed wins (Klee One: fonts-klee).
+HANDWRITING_FONTS = ("/usr/share/fonts/truetype/klee/KleeOne-SemiBold.ttf",
+                     "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf")
 MM_PER_INCH = 25.4
 
 Style = Literal["tick", "cross", "fill", "circle"]
@@ -58,8 +71,13 @@ LETTER_LINES = (
 )
 
 
-def _font(size_px: float) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(FONT, max(6, round(size_px)))
+def _font(size_px: float, path: str = FONT) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, max(6, round(size_px)))
+
+
+def handwriting_font() -> str:
+    """The font ``write`` uses: the first of ``HANDWRITING_FONTS`` installed, else IPAex Gothic."""
+    return next((path for path in HANDWRITING_FONTS if os.path.exists(path)), FONT)
 
 
 def _scale(image: Image.Image, geometry: FormGeometry) -> tuple[float, float]:
@@ -101,9 +119,12 @@ def render_form(geometry: FormGeometry, reference: str, *, dpi: int = 200, lette
         draw.rectangle(_px(box.box, s, s), outline=0, width=line)
         draw.text((box.label.x * s, (box.label.y + box.label.h / 2) * s), box.label_text, font=label_font,
                   fill=0, anchor="lm")
-    draw.text((geometry.contact_label.x * s, (geometry.contact_label.y + geometry.contact_label.h / 2) * s),
-              "自社の担当者", font=_font(4.2 * s), fill=0, anchor="lm")
-    draw.rectangle(_px(geometry.contact, s, s), outline=0, width=line)
+    if geometry.contact_label is not None:
+        draw.text((geometry.contact_label.x * s, (geometry.contact_label.y + geometry.contact_label.h / 2) * s),
+                  "自社の担当者", font=_font(4.2 * s), fill=0, anchor="lm")
+    for rect in [geometry.contact] + [f.rect for f in geometry.fields]:
+        if rect is not None:
+            draw.rectangle(_px(rect, s, s), outline=0, width=line)
 
     qr = segno.make(reference, error=qr_error, micro=False)
     modules = qr.symbol_size(border=0)[0]
@@ -178,7 +199,7 @@ def mark(image: Image.Image, geometry: FormGeometry, box: str, style: Style | st
     page.info = dict(image.info)
     sx, sy = _scale(page, geometry)
     s = (sx + sy) / 2
-    target = geometry.box_for(Intent(box))
+    target = geometry.box_for(box)
     x0, y0, x1, y1 = _px(target.box, sx, sy)
     w, h = x1 - x0, y1 - y0
     cx = (x0 + x1) / 2 + rng.uniform(-offset_mm, offset_mm) * s
@@ -247,6 +268,8 @@ def write_name(image: Image.Image, geometry: FormGeometry, text: str, rng: rando
     sx, sy = _scale(page, geometry)
     s = (sx + sy) / 2
     field = geometry.contact
+    if field is None:
+        raise ValueError("this form has no contact field")
     size = field.h * rng.uniform(0.5, 0.62) * s
     x = field.x * sx + rng.uniform(3, 8) * s
     baseline = (field.y + field.h / 2) * sy + rng.uniform(-1, 1) * s
@@ -268,6 +291,66 @@ def write_name(image: Image.Image, geometry: FormGeometry, text: str, rng: rando
         page.paste(ink, (round(x) - pad, top), glyph)
         x += csize * rng.uniform(0.95, 1.15)
     return page
+
+
+def write(image: Image.Image, geometry: FormGeometry, rect: Rect, text: str, rng: random.Random, *,
+          font: str | None = None) -> Image.Image:
+    """A copy of the page with ``text`` handwritten in ``rect`` (mm), as a person fills a field.
+
+    In ``font`` (default ``handwriting_font()``): characters 60–85 % of the field's
+    height, each a little bigger or smaller (±8 %), turned (±6°), sheared, off the
+    baseline, spaced unevenly but never touching; the text starts near the left,
+    the middle or the right of the field, wherever it fits; the pen is dark, not black,
+    and wider than the font's strokes (a ballpoint; a felt pen for big writing).
+    """
+    page = image.convert("L").copy()
+    page.info = dict(image.info)
+    sx, sy = _scale(page, geometry)
+    s = (sx + sy) / 2
+    path = font or handwriting_font()
+    inner_w, inner_h = (rect.w - 2 * geometry.box_line) * sx, (rect.h - 2 * geometry.box_line) * sy
+    size = min(inner_h * rng.uniform(0.6, 0.85), 10 * s)
+    glyphs = []
+    for ch in text:
+        csize = size * rng.uniform(0.92, 1.08)
+        font_ = _font(csize, path)
+        left, top, right, bottom = font_.getbbox(ch)
+        glyphs.append((ch, csize, font_, right - left, left))
+    gaps = [size * rng.uniform(0.08, 0.3) for _ in glyphs]
+    width = sum(g[3] for g in glyphs) + sum(gaps[:-1])
+    while width > inner_w * 0.92 and size > 4:  # too long for the field: the hand writes smaller
+        glyphs = [(ch, cs * 0.9, _font(cs * 0.9, path), w * 0.9, off * 0.9) for ch, cs, _, w, off in glyphs]
+        gaps = [g * 0.9 for g in gaps]
+        size *= 0.9
+        width = sum(g[3] for g in glyphs) + sum(gaps[:-1])
+    room = max(0.0, inner_w - width)
+    x = (rect.x + geometry.box_line) * sx + room * rng.choice((rng.uniform(0.05, 0.2), 0.5, rng.uniform(0.6, 0.9)))
+    # the digits' height centred in the field, give or take a little
+    digit_h = -_font(size, path).getbbox("0", anchor="ls")[1]
+    baseline = (rect.y + rect.h / 2) * sy + digit_h / 2 + rng.uniform(-0.1, 0.1) * max(0.0, inner_h - digit_h)
+    ink = rng.randint(0, 60)
+    slant = rng.uniform(-0.15, 0.1)
+    # a ballpoint (0.4-0.5 mm), or a felt pen for writing big enough not to close up a 5 or a 6
+    pen = max(1, round((0.12 if size > 3.5 * s and rng.random() < 0.3 else 0.06) * s))
+    for (ch, csize, font_, w, off), gap in zip(glyphs, gaps, strict=True):
+        pad = round(csize * 0.5)
+        rise = round(csize * 1.1)  # room above the baseline in the glyph's canvas
+        glyph = Image.new("L", (round(csize * 1.2) + 2 * pad, rise + round(csize * 0.4) + 2 * pad), 0)
+        ImageDraw.Draw(glyph).text((pad - off, pad + rise), ch, font=font_, fill=255, anchor="ls", stroke_width=pen,
+                                   stroke_fill=255)
+        glyph = glyph.rotate(rng.uniform(-6, 6), resample=Image.Resampling.BICUBIC)
+        glyph = glyph.transform(glyph.size, Image.Transform.AFFINE, (1, slant + rng.uniform(-0.05, 0.05), 0, 0, 1, 0),
+                                resample=Image.Resampling.BICUBIC)
+        top = round(baseline - pad - rise + rng.uniform(-0.03, 0.03) * inner_h)
+        page.paste(ink, (round(x) - pad, top), glyph)
+        x += w + gap
+    return page
+
+
+def write_field(image: Image.Image, geometry: FormGeometry, name: str, text: str, rng: random.Random, *,
+                font: str | None = None) -> Image.Image:
+    """A copy of the page with ``text`` handwritten in the field ``name`` of ``geometry`` (see ``write``)."""
+    return write(image, geometry, geometry.field_for(name).rect, text, rng, font=font)
 
 
 def deface(image: Image.Image, geometry: FormGeometry, what: Literal["qr", "reference_text"],

@@ -18,8 +18,6 @@ fonts are local (IPAexGothic, IPAexMincho, DejaVu Sans Mono).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import math
 import re
@@ -36,10 +34,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from workflows.credentials import ALPHABET, is_well_formed, normalize_credential
+from workflows.credentials import is_well_formed, normalize_credential
 from workflows.mail import LANGUAGES, TEMPLATES_DIR
+from workflows.references import ReferenceScheme
 
 if TYPE_CHECKING:
+    from parsers.credential_ocr import CredentialLayout
     from parsers.faxform import FormGeometry
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "LetterInvitation",
     "LocalOnlyFetcher",
     "PostcardGeometry",
+    "credential_layout",
     "faxback_geometry",
     "parse_reference",
     "pdf_from_html",
@@ -130,7 +131,15 @@ class FaxFormGeometry:
                         DejaVu Sans Mono at ``reference_font`` mm (smaller if it would not
                         fit: IDs from 1,000,000 on), centred in the box.
     ``credentials``     the temporary ID and password panel at the bottom of the page,
-                        outside the form.
+                        outside the form: a frame ``box_line`` mm wide drawn inside the box.
+    ``temp_id``, ``temp_password``
+                        the two values inside the panel, each one line, grouped 4+4, in
+                        DejaVu Sans Mono Bold at ``credentials_font`` mm (capitals
+                        ``credentials_cap`` mm tall, centred in the box's height) with
+                        ``credentials_spacing`` mm between letters, left-aligned. The
+                        temporary ID is read back by OCR when a faxed-back page's code
+                        and reference are lost (``parsers.credential_ocr``): nothing else
+                        is printed within 2 mm above and below it, or 10 mm to its right.
     """
 
     page: Box
@@ -150,7 +159,21 @@ class FaxFormGeometry:
     reference: Box
     reference_font: float
     credentials: Box
+    temp_id: Box
+    temp_password: Box
+    credentials_font: float
+    credentials_spacing: float
     box_line: float
+
+    @property
+    def credentials_cap(self) -> float:
+        """How tall the values' capitals and digits are printed, in mm."""
+        return round(self.credentials_font * MONO_CAP_HEIGHT, 2)
+
+    @property
+    def credentials_pitch(self) -> float:
+        """One character's advance in the values, letter spacing included, in mm."""
+        return round(self.credentials_font * MONO_ADVANCE + self.credentials_spacing, 3)
 
     @property
     def choices(self) -> dict[str, Box]:
@@ -190,9 +213,9 @@ def faxback_geometry() -> FormGeometry:
         marks=(g.marks[0].center, g.marks[1].center, g.marks[2].center, g.marks[3].center),
         mark_size=g.marks[0].width,
         boxes=(
-            AnswerBox(Intent.APPROVE, rect(g.approve), rect(g.approve_label), "済 承認"),
-            AnswerBox(Intent.REJECT, rect(g.reject), rect(g.reject_label), "非 非承認"),
-            AnswerBox(Intent.HOLD, rect(g.hold), rect(g.hold_label), "未 保留"),
+            AnswerBox(Intent.APPROVE.value, rect(g.approve), rect(g.approve_label), "済 承認"),
+            AnswerBox(Intent.REJECT.value, rect(g.reject), rect(g.reject_label), "非 非承認"),
+            AnswerBox(Intent.HOLD.value, rect(g.hold), rect(g.hold_label), "未 保留"),
         ),
         contact=rect(g.contact),
         contact_label=rect(g.contact_label),
@@ -202,6 +225,19 @@ def faxback_geometry() -> FormGeometry:
         box_line=g.box_line,
         qr_quiet_zone=g.qr_quiet_zone,
     )
+
+
+def credential_layout() -> CredentialLayout:
+    """Where FORM_GEOMETRY prints the temporary ID, as ``parsers.credential_ocr.read_temp_id`` takes it."""
+    from parsers.credential_ocr import CredentialLayout
+
+    g = FORM_GEOMETRY
+
+    def xywh(box: Box) -> tuple[float, float, float, float]:
+        return (box.x, box.y, box.width, box.height)
+
+    return CredentialLayout(page_size=(g.page.width, g.page.height), panel=xywh(g.credentials),
+                            temp_id=xywh(g.temp_id), cap_height=g.credentials_cap, pitch=g.credentials_pitch)
 
 
 MARK = 5.0
@@ -220,6 +256,14 @@ def _answer(x: float, y: float) -> tuple[Box, Box]:
 _APPROVE, _APPROVE_LABEL = _answer(28.0, 154.0)
 _REJECT, _REJECT_LABEL = _answer(84.0, 154.0)
 _HOLD, _HOLD_LABEL = _answer(140.0, 154.0)
+# The credentials panel, at the bottom of the page (manual 000). Its values are set large, bold and
+# letter-spaced: 10 mm type (7.3 mm capitals) with 1 mm between letters keeps even "WW" or "MM"
+# apart at 100 dpi, so the temporary ID can be read back by OCR from a faxed-back page. 1 mm stays
+# under pdfplumber's and pdftotext's word gap: the PDF's text still reads "KP4M 7RTX".
+_CREDENTIALS = Box(15.0, 252.0, 180.0, 34.0)
+# DejaVu Sans Mono (Bold): capitals and digits are 0.729 em tall, every character advances 0.602 em.
+MONO_CAP_HEIGHT = 0.729
+MONO_ADVANCE = 1233 / 2048
 
 FORM_GEOMETRY = FaxFormGeometry(
     page=Box(0.0, 0.0, 210.0, 297.0),
@@ -243,7 +287,11 @@ FORM_GEOMETRY = FaxFormGeometry(
     qr_quiet_zone=4.0,
     reference=Box(130.0, 209.0, 60.0, 7.0),
     reference_font=4.0,
-    credentials=Box(15.0, 252.0, 180.0, 34.0),
+    credentials=_CREDENTIALS,
+    temp_id=Box(_CREDENTIALS.x + 4.5, 265.5, 80.0, 10.0),
+    temp_password=Box(105.0, 265.5, 80.0, 10.0),
+    credentials_font=10.0,
+    credentials_spacing=1.0,
     box_line=0.6,
 )
 
@@ -270,53 +318,17 @@ POSTCARD_GEOMETRY = PostcardGeometry(
 
 # --- reference ------------------------------------------------------------------------------
 
-REFERENCE_PREFIX = "TORII-INV"
-CHECK_LENGTH = 6
-_OCR_DIGITS = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1", "S": "5", "B": "8",
-                             "Z": "2", "G": "6"})
-_SEP = r"[\s\-_.\u2010-\u2015\u2212\u30fc]*"
-_REFERENCE = re.compile(
-    rf"T[O0Q]R[I1L|]{{2}}{_SEP}[I1L|]NV{_SEP}([0-9OQDIL|SBZG]{{1,12}}?){_SEP}([A-Z0-9]{{{CHECK_LENGTH}}})(?![A-Z0-9])")
-
-
-def _check(invitation_id: int, secret: bytes) -> str:
-    digest = hmac.new(secret, f"torii-invitation-reference:{invitation_id}".encode("ascii"), hashlib.sha256).digest()
-    number = int.from_bytes(digest[:8], "big")
-    chars = []
-    for _ in range(CHECK_LENGTH):
-        number, index = divmod(number, len(ALPHABET))
-        chars.append(ALPHABET[index])
-    return "".join(chars)
+INVITATION_REFERENCES = ReferenceScheme("INV", "torii-invitation-reference")
 
 
 def reference_for(invitation_id: int, secret: bytes) -> str:
-    """``TORII-INV-<id>-<check>``: the check is 6 ALPHABET characters of an HMAC of the ID (~27 bits).
-
-    Printed on paper and in the QR code (all of it in QR alphanumeric mode); a forged or
-    mistyped reference fails :func:`parse_reference`.
-    """
-    if invitation_id < 0:
-        raise ValueError("invitation_id must not be negative")
-    return f"{REFERENCE_PREFIX}-{invitation_id}-{_check(invitation_id, secret)}"
+    """``TORII-INV-<id>-<check>``, printed on the letter and in its QR code (QR alphanumeric mode)."""
+    return INVITATION_REFERENCES.make(invitation_id, secret)
 
 
 def parse_reference(text: str, secret: bytes) -> int | None:
-    """The invitation ID of the first genuine reference in ``text`` (a QR payload, OCR output, a subject), else None.
-
-    Tolerates what OCR and typing do: full-width characters, lower case, spaces or no
-    dashes, and O/I/L/S/B/Z/G read for the digits they look like.
-    """
-    if not isinstance(text, str):
-        return None
-    folded = unicodedata.normalize("NFKC", text).upper()
-    for match in _REFERENCE.finditer(folded):
-        digits = match.group(1).translate(_OCR_DIGITS)
-        if not digits.isdigit():
-            continue
-        invitation_id = int(digits)
-        if hmac.compare_digest(normalize_credential(match.group(2)), _check(invitation_id, secret)):
-            return invitation_id
-    return None
+    """The invitation ID of the first genuine reference in ``text``, else None (see ``workflows.references``)."""
+    return INVITATION_REFERENCES.parse(text, secret)
 
 
 # --- rendering ------------------------------------------------------------------------------

@@ -171,6 +171,34 @@ def test_the_fax_letter_prints_the_credentials_grouped_at_the_bottom_of_the_page
     assert ID not in page.text.replace(" ", "")[: page.text.replace(" ", "").find("KP4M")]  # printed once
 
 
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_temporary_id_is_printed_for_ocr_where_the_geometry_says(
+        letters: dict[tuple[str, str], bytes], language: str) -> None:
+    """Large, bold, monospaced, letter-spaced, alone on its line: parsers.credential_ocr reads it back from a fax."""
+    g = FORM_GEOMETRY
+    with pdfplumber.open(io.BytesIO(letters["fax", language])) as doc:
+        chars = [c for c in doc.pages[0].chars if c["text"].strip()]
+    box = g.temp_id
+    glyphs = [c for c in chars if box.x - 0.5 <= c["x0"] / MM < box.right and box.y <= c["top"] / MM < box.bottom]
+    assert "".join(c["text"] for c in glyphs) == ID
+    assert all(c["fontname"].endswith("DejaVu-Sans-Mono-Bold") for c in glyphs)
+    assert all(c["size"] / MM == pytest.approx(g.credentials_font, abs=0.05) for c in glyphs)
+    assert g.credentials_cap >= 7.0  # capitals 7 mm tall: 28 scan lines even at 100 dpi
+    assert glyphs[0]["x0"] / MM == pytest.approx(box.x, abs=0.1)
+    steps = [(b["x0"] - a["x0"]) / MM for a, b in zip(glyphs, glyphs[1:], strict=False)]
+    pitch = g.credentials_pitch
+    assert steps == pytest.approx([pitch] * 3 + [2 * pitch] + [pitch] * 3, abs=0.05)  # 4 + blank + 4
+    assert pitch - 0.602 * g.credentials_font >= 1.0  # 1 mm between letters: "WW" stays two glyphs when faxed
+    # Nothing else within 2 mm above and below its capitals, or 10 mm to its right.
+    middle = box.y + box.height / 2
+    zone = Box(box.x, middle - g.credentials_cap / 2 - 2, glyphs[-1]["x1"] / MM + 10 - box.x, g.credentials_cap + 4)
+    others = [c for c in chars if c not in glyphs
+              and not _apart(zone, Box(c["x0"] / MM, c["top"] / MM, (c["x1"] - c["x0"]) / MM,
+                                       (c["bottom"] - c["top"]) / MM), 0.0, 0.0)]
+    assert not others, [c["text"] for c in others]
+    assert g.credentials.x < box.x and box.right < g.temp_password.x and box.bottom < g.credentials.bottom
+
+
 def test_the_fax_letter_names_both_companies_and_people_and_carries_the_comment(
         letters: dict[tuple[str, str], bytes]) -> None:
     text = read(letters["fax", "ja"])[0].text.replace(" ", "")
