@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -109,6 +110,10 @@ class Settings:
     fax_gateway_domain: str | None
     # Whitespace-separated imap:// / imaps:// URLs, one per mailbox (see gateway/imap.py); "" for none.
     imap_mailboxes: str
+    # Waits between fax attempts on a busy line or no answer (TORII_FAX_RETRY_MINUTES="5,15,45").
+    fax_retry_backoff: tuple[timedelta, ...]
+    # Hours a supplier has to answer an order before it is reminded and the buyer told.
+    order_answer_hours: float
     spool_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -162,4 +167,7 @@ def load_settings() -> Settings:
         invite_address=os.environ.get("TORII_INVITE_ADDRESS", f"invite@{domain}").lower(),
         fax_number=os.environ.get("TORII_FAX_NUMBER") or None,
         credential_failure_limit=_int("TORII_CREDENTIAL_FAILURE_LIMIT", 5),
+        fax_retry_backoff=tuple(timedelta(minutes=float(m)) for m in
+                                os.environ.get("TORII_FAX_RETRY_MINUTES", "5,15,45").split(",") if m.strip()),
+        order_answer_hours=_float("TORII_ORDER_ANSWER_HOURS", 24.0),
     )

@@ -99,7 +99,7 @@ def send_fax(db: Database, settings: Settings, transport: FaxTransport, job_id: 
         with db.transaction() as session:
             job = session.get(FaxJob, job_id, with_for_update=True)
             assert job is not None
-            finish_attempt(session, job, ok=False, failure=failure, detail=str(exc))
+            finish_attempt(session, job, ok=False, failure=failure, detail=str(exc), backoff=settings.fax_retry_backoff)
             after_fax(session, settings, job)
         return
     with db.transaction() as session:

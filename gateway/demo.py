@@ -41,6 +41,18 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - columns)
 
 
+def fax_delivery(pdf: bytes, message_id: str, domain: str) -> bytes:
+    """A received fax as a fax-to-email service delivers it: the pages as a PDF attachment."""
+    msg = EmailMessage()
+    msg["From"] = "fax-service@fax.example.net"
+    msg["To"] = f"fax@{domain}"
+    msg["Subject"] = "FAX受信 from 0111234567 (1 page)"
+    msg["Message-ID"] = f"<{message_id}>"
+    msg.set_content("FAXを受信しました。")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="fax.pdf")
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+
+
 def returned_fax_mail(letter: bytes, answer: str, name: str, message_id: str, domain: str) -> bytes:
     """The letter as the partner faxes it back: ticked, signed, degraded, mailed by a fax-to-email service."""
     # samples/ is the project's toolbox, not part of the installed package.
@@ -53,14 +65,7 @@ def returned_fax_mail(letter: bytes, answer: str, name: str, message_id: str, do
     page = faxsim.mark(faxsim.rasterize(letter, 200), geometry, answer, "circle", rng)
     page = faxsim.write_name(page, geometry, name, rng)
     fax = faxsim.degrade(page, resolution="normal", skew_deg=1.8, noise=0.5, upside_down=False, rng=rng)
-    msg = EmailMessage()
-    msg["From"] = "fax-service@fax.example.net"
-    msg["To"] = f"fax@{domain}"
-    msg["Subject"] = "FAX受信 from 0111234567 (1 page)"
-    msg["Message-ID"] = f"<{message_id}>"
-    msg.set_content("FAXを受信しました。")
-    msg.add_attachment(faxsim.to_pdf([fax]), maintype="application", subtype="pdf", filename="fax.pdf")
-    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+    return fax_delivery(faxsim.to_pdf([fax]), message_id, domain)
 
 
 def _wait(check: Any, timeout: float = 30.0) -> Any:
@@ -126,8 +131,7 @@ def run_demo(settings: Settings) -> bool:
                 + b">\r\n\r\nApprove\r\n")
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
         smtp.sendmail("someone@guess.example", [f"reply+aaaaaaaaaaaaaaaaaaaaaaaa@{settings.mail_domain}"], stranger)
-    forged = _wait(lambda: (f := api.get("/api/messages", params={"message_id": f"{run}@guess.example"}).json())
-                   and f[0]["status"] != "received" and f[0])
+    forged = _processed(api, f"{run}@guess.example")
     print(f"   {'(a guessed reply token)':<42} → {forged['status']:<9} {forged['reason']}")
 
     print("\n== 3b. A partner without email gets a FAX letter, ticks 済, and faxes the page back")
@@ -143,13 +147,13 @@ def run_demo(settings: Settings) -> bool:
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
         smtp.sendmail("fax-service@fax.example.net", [f"fax@{settings.mail_domain}"],
                       returned_fax_mail(letter, "approve", "渡辺", fax_message_id, settings.mail_domain))
-    faxed = _wait(lambda: (f := api.get("/api/messages", params={"message_id": fax_message_id}).json())
-                  and f[0]["status"] != "received" and f[0], timeout=90)
+    faxed = _processed(api, fax_message_id, timeout=90)
     print(f"   {'(the faxed-back page, skewed and noisy)':<42} → {faxed['status']:<9} {faxed['reason']}")
     invitations["hokkai"] = fax_inv
 
-    print("\n== 4. Where every invitation ended")
-    ok = True
+    ok, order_ids = play_orders(api, settings, run)
+
+    print("\n== 5. Where every invitation ended")
     final = {key: api.get(f"/api/invitations/{inv['id']}").json() for key, inv in invitations.items()}
     expected = {item["partner"]: item["expect_state"] for item in manifest} | {"hokkai": "approved"}
     for key, inv in final.items():
@@ -160,16 +164,99 @@ def run_demo(settings: Settings) -> bool:
               f"contact={inv['contact_person'] or '-':<12} {mark}")
 
     _wait(lambda: all(m["status"] == "sent" for m in api.get("/api/outbox").json()))
-    print("\n== 5. Mail the gateway sent (GET /api/outbox)")
-    ids = {inv["id"] for inv in invitations.values()}
+    print("\n== 6. Mail the gateway sent (GET /api/outbox)")
+    ids = {("invitation", inv["id"]) for inv in invitations.values()} | {("order", o) for o in order_ids}
     for mail in api.get("/api/outbox").json():
-        if mail["object"]["id"] in ids:
+        if (mail["object"]["type"], mail["object"]["id"]) in ids:
             print(f"   [{mail['status']}] {mail['kind']:<17} to {mail['to']:<34} {mail['subject']}")
 
     review = api.get("/api/review").json()
-    print(f"\n== 6. Review queue: {len(review)} message(s) wait for an operator "
+    print(f"\n== 7. Review queue: {len(review)} message(s) wait for an operator "
           f"(console: http://{settings.http_host}:{settings.http_port}/)")
     for message in review[-5:]:
         print(f"   #{message['id']} from {message['from']}: {message['reason']}")
-    print("\nDemo " + ("finished: every invitation ended as expected." if ok else "FAILED: see above."))
+    print("\nDemo " + ("finished: every invitation and order ended as expected." if ok else "FAILED: see above."))
     return ok
+
+
+def _send(settings: Settings, mail_from: str, rcpt: str, raw: bytes) -> None:
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        smtp.sendmail(mail_from, [rcpt], raw)
+
+
+def _processed(api: httpx.Client, message_id: str, timeout: float = 30.0) -> dict[str, Any]:
+    found: dict[str, Any] = _wait(lambda: (f := api.get("/api/messages", params={"message_id": message_id}).json())
+                                  and f[0]["status"] != "received" and f[0], timeout)
+    return found
+
+
+def play_orders(api: httpx.Client, settings: Settings, run: str) -> tuple[bool, list[int]]:
+    """A restaurant imports its suppliers and products from CSV, orders by mail and by fax, gets answers."""
+    print("\n== 4. A buyer orders from suppliers off the platform (CSV import, POST /api/orders)")
+    buyer = api.post("/api/buyers", json={
+        "name": f"レストラン花子 {run}", "email": f"orders-{run}@hanako.example", "phone": "03-5555-0101",
+        "delivery_addresses": [{"name": "本店", "postal_code": "150-0001", "address": "東京都渋谷区神宮前1-2-3"}],
+    }).raise_for_status().json()
+    for kind, name in (("suppliers", "suppliers.utf8.csv"), ("products", "products.cp932.csv")):
+        result = api.post(f"/api/buyers/{buyer['id']}/import/{kind}", content=(SAMPLES / "csv" / name).read_bytes(),
+                          headers={"Content-Type": "text/csv"}).raise_for_status().json()
+        print(f"   {name:<22} {result['encoding']:<6} {result['created']} created")
+    suppliers = {s["name"]: s for s in api.get(f"/api/buyers/{buyer['id']}").json()["suppliers"]}
+    fish, greens = suppliers["丸魚水産株式会社"], suppliers["有限会社 八百新青果"]
+    by_mail = api.post("/api/orders", json={
+        "buyer_id": buyer["id"], "supplier_id": fish["id"], "orderer_name": "佐藤 花子",
+        "lines": [{"product_name": "真鯛 (活〆)", "quantity": 2}, {"product_name": "マグロ 中トロ", "quantity": "1.5"}],
+    }).raise_for_status().json()
+    by_fax = api.post("/api/orders", json={
+        "buyer_id": buyer["id"], "supplier_id": greens["id"], "orderer_name": "佐藤 花子", "note": "午前着希望",
+        "lines": [{"product_name": "トマト (桃太郎)", "quantity": 5}, {"product_name": "キャベツ①", "quantity": 10}],
+    }).raise_for_status().json()
+    print(f"   {by_mail['number']} to {fish['name']} by mail; {by_fax['number']} to {greens['name']} by fax")
+
+    def sheet_mail() -> dict[str, Any] | None:
+        mails = api.get("/api/outbox", params={"object_type": "order", "object_id": by_mail["id"]}).json()
+        return next((m for m in mails if m["kind"] == "order_sheet" and m["status"] == "sent"), None)
+
+    sheet: dict[str, Any] = _wait(sheet_mail)
+    message_id = f"{uuid.uuid4().hex}@marugyo-suisan.example"
+    reply = EmailMessage()
+    reply["From"] = fish["email"]
+    reply["To"] = sheet["reply_to"]
+    reply["Subject"] = "Re: " + sheet["subject"]
+    reply["Message-ID"] = f"<{message_id}>"
+    reply["In-Reply-To"] = f"<{sheet['message_id']}>"
+    reply.set_content("いつもありがとうございます。\n真鯛は欠品です。マグロは承りました。\n魚住", charset="shift_jis")
+    _send(settings, fish["email"], sheet["reply_to"], reply.as_bytes())
+    answered = _processed(api, message_id)
+    print(f"   {'(the fish supplier replies in Shift_JIS)':<42} → {answered['status']:<9} {answered['reason']}")
+    faxed = play_order_fax(api, settings, run, by_fax)
+    print(f"   {'(the greengrocer faxes the sheet back)':<42} → {faxed['status']:<9} {faxed['reason']}")
+
+    ok = True
+    for placed, want in ((by_mail, "partially_confirmed"), (by_fax, "confirmed")):
+        got = api.get(f"/api/orders/{placed['id']}").json()
+        lines = ", ".join(f"{line['product_name']} {line['quantity']}→{line['confirmed_quantity']}"
+                          for line in got["lines"])
+        mark = "ok" if got["state"] == want else f"EXPECTED {want}"
+        ok &= got["state"] == want
+        print(f"   {got['number']} {got['state']:<20} {lines}  {mark}")
+    return ok, [by_mail["id"], by_fax["id"]]
+
+
+def play_order_fax(api: httpx.Client, settings: Settings, run: str, placed: dict[str, Any]) -> dict[str, Any]:
+    """The greengrocer ticks 受注します on the faxed order sheet, writes a delivery date and faxes it back."""
+    sys.path.insert(0, str(SAMPLES.parent))
+    from samples import faxsim
+    from workflows.order_documents import DATE_FIELD, order_form_geometry
+
+    _wait(lambda: api.get(f"/api/orders/{placed['id']}").json()["state"] == "sent")
+    sheet = api.get(f"/api/orders/{placed['id']}/documents/order_sheet").content
+    rng = random.Random(11)
+    geometry = order_form_geometry()
+    page = faxsim.mark(faxsim.rasterize(sheet, 200), geometry, "confirm", "tick", rng)
+    page = faxsim.write_field(page, geometry, DATE_FIELD, "12/1", rng)
+    fax = faxsim.degrade(page, resolution="normal", skew_deg=-1.2, noise=0.5, upside_down=False, rng=rng)
+    message_id = f"{run}-order@fax.example.net"
+    _send(settings, "fax-service@fax.example.net", f"fax@{settings.mail_domain}",
+          fax_delivery(faxsim.to_pdf([fax]), message_id, settings.mail_domain))
+    return _processed(api, message_id, timeout=90)

@@ -43,11 +43,12 @@ class FaxFailure(StrEnum):
 RETRY_BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45))
 
 
-def next_attempt(attempts: int, failure: FaxFailure) -> timedelta | None:
+def next_attempt(attempts: int, failure: FaxFailure,
+                 backoff: tuple[timedelta, ...] = RETRY_BACKOFF) -> timedelta | None:
     """How long to wait before trying again after ``attempts`` tries ended in ``failure``; None: give up."""
-    if not failure.retryable or attempts > len(RETRY_BACKOFF):
+    if not failure.retryable or attempts > len(backoff):
         return None
-    return RETRY_BACKOFF[attempts - 1]
+    return backoff[attempts - 1]
 
 
 class BadFaxNumber(ValueError):

@@ -7,10 +7,23 @@ SQLite and PostgreSQL and a new value needs no migration.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -35,8 +48,24 @@ class UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+class DecimalText(TypeDecorator[Decimal]):
+    """Exact decimals (quantities such as 2.5 kg) as canonical text: SQLite has no decimal type."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return format(Decimal(value).normalize(), "f")
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {datetime: UtcDateTime, date: Date, Decimal: DecimalText, dict[str, Any]: JSON,
+                           list[Any]: JSON}
 
 
 class InboundStatus(enum.StrEnum):
@@ -114,6 +143,110 @@ class Invitation(Base):
     temp_id_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
     temp_password_hash: Mapped[str | None] = mapped_column(String(255))
     redeemed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Buyer(Base):
+    """A business on the platform that orders (事業者); order confirmations go to its email."""
+
+    __tablename__ = "buyers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    fax: Mapped[str] = mapped_column(String(32), default="")
+    language: Mapped[str] = mapped_column(String(8), default="ja")
+
+
+class DeliveryAddress(Base):
+    """One of a buyer's delivery addresses (お届け先), known by its name."""
+
+    __tablename__ = "delivery_addresses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    postal_code: Mapped[str] = mapped_column(String(16), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    recipient: Mapped[str] = mapped_column(String(255), default="")
+
+    __table_args__ = (UniqueConstraint("buyer_id", "name"),)
+
+
+class Supplier(Base):
+    """A buyer's supplier off the platform (FAX・メール発注先): reached by fax or mail."""
+
+    __tablename__ = "suppliers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    contact_name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    fax_number: Mapped[str | None] = mapped_column(String(32))  # E.164
+    channel: Mapped[str] = mapped_column(String(8))  # preferred: fax or mail
+    language: Mapped[str] = mapped_column(String(8), default="ja")
+
+    __table_args__ = (UniqueConstraint("buyer_id", "name"),)
+
+
+class Product(Base):
+    """A supplier's product, managed by name: registering an existing name overwrites it (manual 004)."""
+
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    name_key: Mapped[str] = mapped_column(String(255))  # the name normalized: the identity
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    unit_price: Mapped[int | None] = mapped_column(Integer)  # yen, tax excluded
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (UniqueConstraint("supplier_id", "name_key"),)
+
+
+class Order(Base):
+    """An order to a supplier off the platform; what it was at ordering time is copied onto it."""
+
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    reply_token: Mapped[str] = mapped_column(String(64), unique=True)
+    orderer_name: Mapped[str] = mapped_column(String(255))  # as it was when ordered
+    delivery_address_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_addresses.id"))
+    delivery: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the address as it was when ordered
+    desired_date: Mapped[date | None] = mapped_column(default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="ja")  # the supplier's
+    reorder_of: Mapped[int | None] = mapped_column(Integer)
+    answer_due_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(default=None)
+    flag: Mapped[str | None] = mapped_column(Text)  # why an operator must look at it
+    delivery_date: Mapped[date | None] = mapped_column(default=None)  # as the supplier confirmed it
+    shipped_on: Mapped[date | None] = mapped_column(default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 1-based, as printed on the order sheet
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    product_name: Mapped[str] = mapped_column(String(255))
+    quantity: Mapped[Decimal] = mapped_column()
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    unit_price: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    confirmed_quantity: Mapped[Decimal | None] = mapped_column(default=None)  # what the supplier will deliver
+    delivered_quantity: Mapped[Decimal | None] = mapped_column(default=None)  # what inspection (検品) found
+    inspected_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (UniqueConstraint("order_id", "position"),)
 
 
 class Document(Base):

@@ -20,11 +20,12 @@ from gateway.db import Database
 from gateway.delivery import deliver, send_fax
 from gateway.dkim import DkimSigner
 from gateway.fax import EmailToFaxTransport, FaxSpoolTransport, FaxTransport
-from gateway.models import FaxJob, OutboundMessage
+from gateway.models import FaxJob, Order, OutboundMessage
 from gateway.senderauth import make_verifier
 from gateway.sweep import SweepResult, sweep
 from gateway.transports import MailTransport, transport_from_env
 from workflows import inbound
+from workflows.order import remind
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,10 @@ class Runtime:
             self._process_inbound, broker=self.broker, actor_name="process_inbound",
             queue_name=INBOUND_QUEUE, priority=0, options={"max_retries": 10},
         )
+        self.order_timer = dramatiq.Actor(
+            self._order_timer, broker=self.broker, actor_name="order_timer",
+            queue_name=OUTBOUND_QUEUE, priority=0, options={"max_retries": 5},
+        )
         self.deliver = dramatiq.Actor(
             self._deliver, broker=self.broker, actor_name="deliver",
             queue_name=OUTBOUND_QUEUE, priority=0, options={"max_retries": 12, "min_backoff": 5000},
@@ -78,6 +83,15 @@ class Runtime:
     def _send_fax(self, job_id: int) -> None:
         send_fax(self.db, self.settings, self.fax_transport, job_id)
 
+    def _order_timer(self, order_id: int) -> None:
+        with self.db.transaction() as session:
+            order = session.get(Order, order_id, with_for_update=True)
+            if order is not None and remind(session, self.settings, order):
+                log.info("order %s: no answer by its deadline; supplier reminded, buyer told", order_id)
+
+    def enqueue_order_timer(self, order_id: int) -> None:
+        self.order_timer.send(order_id)
+
     def enqueue_fax(self, job_id: int) -> None:
         self.send_fax.send(job_id)
 
@@ -88,7 +102,8 @@ class Runtime:
         self.deliver.send(outbound_id)
 
     def sweep_once(self) -> SweepResult:
-        return sweep(self.db, self.settings, self.enqueue_inbound, self.enqueue_outbound, self.enqueue_fax)
+        return sweep(self.db, self.settings, self.enqueue_inbound, self.enqueue_outbound, self.enqueue_fax,
+                     self.enqueue_order_timer)
 
     def close(self) -> None:
         close_transport = getattr(self.transport, "close", None)

@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.models import FaxJob, FaxStatus, InboundMessage, InboundStatus, OutboundMessage, OutboundStatus, utcnow
+from workflows.order import overdue_ids
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class SweepResult:
     inbound: int
     outbound: int
     fax: int = 0
+    timers: int = 0
 
 
 def sweep(
@@ -37,7 +39,9 @@ def sweep(
     enqueue_inbound: Callable[[int], None],
     enqueue_outbound: Callable[[int], None],
     enqueue_fax: Callable[[int], None] | None = None,
+    enqueue_order_timer: Callable[[int], None] | None = None,
 ) -> SweepResult:
+    """Enqueue what is pending, and the timers that are due (orders past their answer deadline)."""
     now = utcnow()
     stale = now - timedelta(seconds=settings.sweep_grace)
     lease = now - timedelta(seconds=settings.delivery_lease)
@@ -68,6 +72,7 @@ def sweep(
             ))
             .order_by(FaxJob.id).limit(BATCH)
         )) if enqueue_fax else []
+        timers = overdue_ids(session, now, BATCH) if enqueue_order_timer else []
     for inbound_id in inbound:
         enqueue_inbound(inbound_id)
     for job_id in fax:
@@ -75,6 +80,11 @@ def sweep(
         enqueue_fax(job_id)
     for outbound_id in outbound:
         enqueue_outbound(outbound_id)
+    for order_id in timers:
+        assert enqueue_order_timer is not None
+        enqueue_order_timer(order_id)
     if inbound or outbound or fax:
         log.warning("sweep: enqueued %d inbound, %d outbound and %d fax items", len(inbound), len(outbound), len(fax))
-    return SweepResult(len(inbound), len(outbound), len(fax))
+    if timers:
+        log.info("sweep: %d orders past their answer deadline", len(timers))
+    return SweepResult(len(inbound), len(outbound), len(fax), len(timers))

@@ -17,23 +17,28 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.catalog_api import catalog_router
 from gateway.config import Settings
-from gateway.errors import InvalidRequest, NotFound
+from gateway.errors import InvalidRequest, NotFound, TransitionRefused
 from gateway.models import (
+    Buyer,
     Document,
-    Event,
     FaxJob,
     InboundMessage,
     InboundStatus,
     Invitation,
+    Order,
     OutboundMessage,
     RawBlob,
+    Supplier,
 )
+from gateway.orders_api import DOCUMENT_KINDS, orders_router
 from gateway.runtime import Runtime
 from workflows import inbound, invitation
+from workflows import order as orders
 from workflows.credential_answers import current_locks
 from workflows.mail import TEMPLATES_DIR
-from workflows.timeline import timeline
+from workflows.timeline import event_json, timeline
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +47,6 @@ LIST_LIMIT = 500
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def event_json(event: Event) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": _iso(event.at),
-        "kind": event.kind,
-        "summary": event.summary,
-        "inbound_id": event.inbound_id,
-        "outbound_id": event.outbound_id,
-        "data": event.data,
-    }
 
 
 def invitation_json(session: Session, settings: Settings, inv: Invitation, *, with_timeline: bool = True
@@ -147,9 +140,16 @@ def create_app(runtime: Runtime) -> FastAPI:
     def _invalid(_request: Request, exc: InvalidRequest) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=422)
 
+    @app.exception_handler(TransitionRefused)
+    def _refused(_request: Request, exc: TransitionRefused) -> JSONResponse:
+        return JSONResponse({"error": exc.reason, "state": exc.state}, status_code=409)
+
     @app.exception_handler(NotFound)
     def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=404)
+
+    app.include_router(catalog_router(runtime))
+    app.include_router(orders_router(runtime))
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
@@ -187,6 +187,16 @@ def create_app(runtime: Runtime) -> FastAPI:
             raise NotFound(f"invitation {invitation_id} has no letter")
         return Response(document.data, media_type=document.content_type,
                         headers={"Content-Disposition": f'inline; filename="{document.filename}"'})
+
+    @app.post("/api/invitations/{invitation_id}/posted")
+    def invitation_posted(invitation_id: int) -> dict[str, Any]:
+        """A postcard invitation was printed and posted: it counts as sent (issued → sent)."""
+        with runtime.db.transaction() as session:
+            inv = session.get(Invitation, invitation_id, with_for_update=True)
+            if inv is None:
+                raise NotFound(f"invitation {invitation_id} does not exist")
+            invitation.posted(session, runtime.settings, inv)
+            return invitation_json(session, runtime.settings, inv)
 
     @app.get("/api/fax")
     def list_fax_jobs(object_type: str | None = None, object_id: int | None = None,
@@ -262,13 +272,17 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.post("/api/messages/{inbound_id}/resolve")
     def resolve_message(inbound_id: int, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        """Apply ``intent`` with what goes with it: ``contact_person`` for an invitation;
+        ``quantities`` ({line position: quantity}) and ``delivery_date`` for an order."""
         intent = body.get("intent")
-        contact = body.get("contact_person")
         if not isinstance(intent, str):
             raise InvalidRequest("intent is required")
+        contact = body.get("contact_person")
         if contact is not None and not isinstance(contact, str):
             raise InvalidRequest("contact_person must be a string")
-        row = inbound.resolve(runtime.db, runtime.settings, inbound_id, intent, contact)
+        details: dict[str, object] = {key: body[key] for key in ("contact_person", "quantities", "delivery_date")
+                                      if key in body}
+        row = inbound.resolve(runtime.db, runtime.settings, inbound_id, intent, details)
         return inbound_json(row)
 
     @app.get("/", response_class=HTMLResponse)
@@ -284,6 +298,9 @@ def create_app(runtime: Runtime) -> FastAPI:
             "console.html",
             {"invitations": invitations, "review": review, "messages": messages, "outbox": outbox,
              "locks": current_locks(session, runtime.settings),
+             "orders": list(session.scalars(select(Order).order_by(Order.id.desc()).limit(100))),
+             "buyers": dict(session.execute(select(Buyer.id, Buyer.name)).tuples().all()),
+             "suppliers": dict(session.execute(select(Supplier.id, Supplier.name)).tuples().all()),
              "faxes": list(session.scalars(select(FaxJob).order_by(FaxJob.id.desc()).limit(50)))},
         )
 
@@ -294,5 +311,16 @@ def create_app(runtime: Runtime) -> FastAPI:
             raise HTTPException(404, "no such invitation")
         events = timeline(session, invitation.OBJECT_TYPE, inv.id)
         return templates.TemplateResponse(request, "invitation.html", {"inv": inv, "events": events})
+
+    @app.get("/orders/{order_id}", response_class=HTMLResponse)
+    def order_page(order_id: int, request: Request, session: Session = Depends(session_dep)) -> Response:
+        found = session.get(Order, order_id)
+        if found is None:
+            raise HTTPException(404, "no such order")
+        return templates.TemplateResponse(request, "order.html", {
+            "order": found, "buyer": session.get(Buyer, found.buyer_id),
+            "supplier": session.get(Supplier, found.supplier_id), "lines": orders.lines_of(session, found),
+            "documents": [k for k in DOCUMENT_KINDS if orders.latest_document(session, found.id, k)],
+            "events": timeline(session, orders.OBJECT_TYPE, found.id)})
 
     return app

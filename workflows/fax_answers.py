@@ -1,7 +1,13 @@
-"""Answers to paper invitations by fax: the returned fax-back form, read from its page images.
+"""Answers by fax: a returned order sheet, or a paper invitation's fax-back form, read from page images.
+
+A fax whose pages carry an order sheet's code is read as that order's answer
+(``parsers.orderform``). Otherwise each page is read as an invitation's form:
 
 The form names its invitation by the QR code (or the printed reference, read by
-OCR); the ticked box is the answer and the contact field the contact person.
+OCR); when both are lost, the temporary ID printed at the bottom of the letter,
+read by OCR, is the last resort: its candidates' lookup keys are carried on the
+page, for the caller to find the one invitation they match. The ticked box is the
+answer and the contact field the contact person.
 Reading pages is slow (OCR), so it happens before the database transaction:
 ``read_pages`` is pure, and ``Step`` only applies what it found.
 """
@@ -10,9 +16,16 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from parsers.mime import Attachment, ParsedMail
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from parsers.orderform import OrderedSheet, OrderFaxReading
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +42,17 @@ class PageReading:
     contact_text: str | None
     contact_image: bytes | None
     page_png: bytes
+    # When no code or reference was read: lookup_key() of each temporary ID the OCR read, likeliest first.
+    temp_id_lookups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class FaxAnswer:
-    """What the fax pages of one mail said: the form page found, or why none was."""
+    """What the fax pages of one mail said: the order sheet or the invitation form found, or why none was."""
 
     form: PageReading | None
     problems: tuple[str, ...]
+    order: OrderFaxReading | None = None
 
 
 def fax_attachments(mail: ParsedMail) -> list[Attachment]:
@@ -50,29 +66,60 @@ def _png(image: object) -> bytes:
     return out.getvalue()
 
 
-def read_pages(mail: ParsedMail, secret: bytes) -> FaxAnswer | None:
-    """Read every fax page of the mail; None when it carries no fax pages at all."""
+def read_pages(mail: ParsedMail, secret: bytes,
+               order_for: Callable[[int], OrderedSheet | None] | None = None) -> FaxAnswer | None:
+    """Read every fax page of the mail; None when it carries no fax pages at all.
+
+    ``order_for`` gives the order a returned order sheet names (None: no such order);
+    without it only invitation forms are looked for.
+    """
     attachments = fax_attachments(mail)
     if not attachments:
         return None
-    # Imported here: OpenCV, pypdfium2 and zxing load only in processes that read faxes.
-    from parsers.faxform import read_faxback
     from parsers.imaging import UnreadablePage, pages_from_attachment
-    from workflows.letters import faxback_geometry, parse_reference
 
-    geometry = faxback_geometry()
     problems: list[str] = []
-    readings: list[PageReading] = []
+    decoded: list[tuple[Attachment, list[Image.Image]]] = []
     for attachment in attachments:
         try:
-            pages = pages_from_attachment(attachment.data, attachment.content_type, attachment.filename,
-                                          refuse_encrypted=True)
+            decoded.append((attachment, pages_from_attachment(attachment.data, attachment.content_type,
+                                                              attachment.filename, refuse_encrypted=True)))
         except UnreadablePage as exc:
             problems.append(f"{attachment.filename or attachment.content_type}: unparseable: {exc.reason}")
-            continue
+    if order_for is not None and decoded:
+        from parsers.orderform import read_order_fax
+        from workflows.order_documents import order_fax_form
+
+        every_page = [page for _, pages in decoded for page in pages][:MAX_PAGES]
+        order = read_order_fax(every_page, order_fax_form(secret), order_for)
+        if order.order_id is not None:
+            return FaxAnswer(None, tuple(problems), order)
+    return _invitation_forms(decoded, secret, problems)
+
+
+def _invitation_forms(decoded: list[tuple[Attachment, list[Image.Image]]], secret: bytes,
+                      problems: list[str]) -> FaxAnswer:
+    # Imported here: OpenCV, pypdfium2 and zxing load only in processes that read faxes.
+    from parsers.credential_ocr import read_temp_id
+    from parsers.faxform import read_faxback
+    from workflows.credentials import lookup_key
+    from workflows.letters import credential_layout, faxback_geometry, parse_reference
+
+    geometry = faxback_geometry()
+    layout = credential_layout()
+    readings: list[PageReading] = []
+    for attachment, pages in decoded:
         for number, page in enumerate(pages[:MAX_PAGES], start=1):
             reading = read_faxback(page, geometry, reference_check=lambda t: parse_reference(t, secret) is not None)
             invitation_id = parse_reference(reading.reference, secret) if reading.reference else None
+            lookups: tuple[str, ...] = ()
+            temp_id_problems = ""
+            if invitation_id is None:  # neither code nor reference: the temporary ID, read by OCR
+                temp_ids = read_temp_id(page, layout)
+                lookups = tuple(lookup_key(value, secret) for value in temp_ids.candidates)
+                temp_id_problems = "; ".join(temp_ids.reasons)
+                log.info("fax page %d: no reference; %d temporary ID candidate(s) read in %.0f ms", number,
+                         len(lookups), temp_ids.seconds * 1000)
             readings.append(PageReading(
                 invitation_id=invitation_id,
                 answer=reading.answer.value if reading.answer else None,
@@ -81,10 +128,13 @@ def read_pages(mail: ParsedMail, secret: bytes) -> FaxAnswer | None:
                 contact_text=(reading.contact_text or "").strip() or None,
                 contact_image=reading.contact_image,
                 page_png=_png(page),
+                temp_id_lookups=lookups,
             ))
-            if invitation_id is None:
-                problems.append(f"page {number}: no fax-back form found ({'; '.join(reading.reasons) or 'no code'})")
+            if invitation_id is None and not lookups:
+                why = "; ".join([*reading.reasons, temp_id_problems] if temp_id_problems else reading.reasons)
+                problems.append(f"page {number}: no fax-back form found ({why or 'no code'})")
         if len(pages) > MAX_PAGES:
             problems.append(f"{attachment.filename}: only the first {MAX_PAGES} of {len(pages)} pages were read")
-    forms = [r for r in readings if r.invitation_id is not None]
+    # A page naming its invitation by code or reference first, then one known only by its temporary ID.
+    forms = [r for r in readings if r.invitation_id is not None] + [r for r in readings if r.temp_id_lookups]
     return FaxAnswer(forms[0] if forms else None, tuple(problems))

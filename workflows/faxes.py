@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from gateway.errors import InvalidRequest
-from gateway.fax import BadFaxNumber, FaxFailure, next_attempt, normalize_fax_number
+from gateway.fax import RETRY_BACKOFF, BadFaxNumber, FaxFailure, next_attempt, normalize_fax_number
 from gateway.models import FaxJob, FaxStatus, utcnow
 from workflows.timeline import record
 
@@ -33,7 +33,7 @@ def queue_fax(session: Session, *, object_type: str, object_id: int, kind: str, 
 
 
 def finish_attempt(session: Session, job: FaxJob, *, ok: bool, failure: FaxFailure | None, detail: str,
-                   inbound_id: int | None = None) -> None:
+                   inbound_id: int | None = None, backoff: tuple[timedelta, ...] = RETRY_BACKOFF) -> None:
     """Record how an attempt ended: sent, to be tried again later, or failed for good."""
     if ok:
         job.status = FaxStatus.SENT
@@ -43,7 +43,7 @@ def finish_attempt(session: Session, job: FaxJob, *, ok: bool, failure: FaxFailu
         failure = failure or FaxFailure.OTHER
         job.failure = failure
         job.last_error = detail
-        wait = next_attempt(job.attempts, failure)
+        wait = next_attempt(job.attempts, failure, backoff)
         if wait is None:
             job.status = FaxStatus.FAILED
             summary = f"{job.kind} fax to {job.number} failed for good ({failure}): {detail}"
@@ -51,6 +51,11 @@ def finish_attempt(session: Session, job: FaxJob, *, ok: bool, failure: FaxFailu
             job.status = FaxStatus.QUEUED
             job.next_attempt_at = utcnow() + wait
             summary = (f"{job.kind} fax to {job.number} failed ({failure}), "
-                       f"next try in {int(wait / timedelta(minutes=1))} min: {detail}")
+                       f"next try in {_minutes(wait)}: {detail}")
     record(session, job.object_type, job.object_id, "fax", summary, fax_job_id=job.id, inbound_id=inbound_id,
            status=str(job.status), attempt=job.attempts)
+
+
+def _minutes(wait: timedelta) -> str:
+    minutes = wait / timedelta(minutes=1)
+    return f"{int(minutes)} min" if minutes >= 1 else f"{int(wait.total_seconds())} s"

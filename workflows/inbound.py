@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,6 +33,7 @@ from gateway.models import (
     InboundMessage,
     InboundStatus,
     Invitation,
+    Order,
     OutboundMessage,
     RawBlob,
     utcnow,
@@ -45,10 +47,17 @@ from workflows import credential_answers
 from workflows.bounces import apply_bounce
 from workflows.fax_answers import FaxAnswer, read_pages
 from workflows.faxes import finish_attempt
-from workflows.registry import WORKFLOWS, after_fax, load_object
+from workflows.order import sheet_for
+from workflows.order_documents import OrderSheet
+from workflows.registry import WORKFLOWS, after_fax, find_by_reply_token, load_object
 from workflows.timeline import record
 
+if TYPE_CHECKING:  # the fax readers load OpenCV: only processes that read faxes import them
+    from parsers.orderform import OrderFaxReading
+
 log = logging.getLogger(__name__)
+
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 UNKNOWN_TOKEN = "unknown token"
 CREDENTIALS = "temporary credentials"
@@ -108,7 +117,8 @@ def process(db: Database, settings: Settings, inbound_id: int, verify_sender: Ve
         mail = parse_mail(raw)
         sender = verify_sender(raw, mail) if verify_sender else None
         # Fax pages (a returned fax-back form) are read here too: OCR takes seconds.
-        fax = None if reply_tokens(rcpt_tos, mail, settings.mail_domain) else read_pages(mail, settings.secret_key)
+        fax = None if reply_tokens(rcpt_tos, mail, settings.mail_domain) else \
+            read_pages(mail, settings.secret_key, lambda order_id: _ordered_sheet(db, order_id))
         parsed = (mail, classify_automatic(mail, envelope_from), sender, fax)
     except Exception as exc:
         parsed = exc
@@ -130,6 +140,13 @@ def process(db: Database, settings: Settings, inbound_id: int, verify_sender: Ve
         _store_outcome(session, row, outcome)
         log.info("process: inbound %s → %s (%s)", inbound_id, outcome.status, outcome.reason)
         return outcome
+
+
+def _ordered_sheet(db: Database, order_id: int) -> OrderSheet | None:
+    """The order a returned order sheet names, as its sheet printed it (for reading the written quantities)."""
+    with db.sessions() as session:
+        found = session.get(Order, order_id)
+        return sheet_for(session, found) if found is not None else None
 
 
 def _store_outcome(session: Session, row: InboundMessage, outcome: Outcome) -> None:
@@ -161,7 +178,7 @@ def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedM
         return _outcome(step, InboundStatus.PROCESSED, "bounce", what)
     # Fax pages before the auto-reply check: fax-to-email services mark their deliveries automatic.
     if fax is not None:
-        return _fax_answer(step, fax)
+        return _order_fax_answer(step, fax.order) if fax.order is not None else _fax_answer(step, fax)
     step.correlation = correlate(step)
     corr = step.correlation
     _record_inbound(step)
@@ -190,6 +207,7 @@ def _fax_report(step: Step) -> Outcome | None:
     if job is None or job.status != FaxStatus.SENDING:
         return None
     finish_attempt(step.session, job, ok=report.ok, failure=report.failure, detail=report.detail,
+                   backoff=step.settings.fax_retry_backoff,
                    inbound_id=step.row.id)
     after_fax(step.session, step.settings, job)
     step.correlation = Correlation(job.object_type, job.object_id, "fax report")
@@ -199,14 +217,25 @@ def _fax_report(step: Step) -> Outcome | None:
 
 
 def _fax_answer(step: Step, fax: FaxAnswer) -> Outcome:
-    """A returned fax-back form: its code names the invitation, its ticked box is the answer."""
+    """A returned fax-back form: its code names the invitation, its ticked box is the answer.
+
+    With code and reference both lost, the temporary ID read by OCR names it, if it is
+    exactly one invitation's.
+    """
     form = fax.form
     if form is None:
         return _outcome(step, InboundStatus.REVIEW, "fax", "fax: " + ("; ".join(fax.problems) or "no pages"))
-    invitation = step.session.get(Invitation, form.invitation_id)
-    if invitation is None:
-        return _outcome(step, InboundStatus.REVIEW, "fax", f"fax: form of unknown invitation {form.invitation_id}")
-    step.correlation = Correlation("invitation", invitation.id, "fax-back form")
+    if form.invitation_id is not None:
+        invitation = step.session.get(Invitation, form.invitation_id)
+        if invitation is None:
+            return _outcome(step, InboundStatus.REVIEW, "fax", f"fax: form of unknown invitation {form.invitation_id}")
+        via = "fax-back form"
+    else:
+        invitation, problem = _invitation_by_temp_id(step.session, form.temp_id_lookups)
+        if invitation is None:
+            return _outcome(step, InboundStatus.REVIEW, "fax", problem)
+        via = "temporary ID (OCR)"
+    step.correlation = Correlation("invitation", invitation.id, via)
     _record_inbound(step)
     # The page and the contact field stay with the invitation, for whoever reviews or checks it.
     documents = [Document(object_type="invitation", object_id=invitation.id, kind="faxback_page",
@@ -219,16 +248,63 @@ def _fax_answer(step: Step, fax: FaxAnswer) -> Outcome:
     step.session.flush()
     parse = {"fax": {"answer": form.answer, "confidence": form.confidence, "reasons": list(form.reasons),
                      "contact_text": form.contact_text, "documents": [d.id for d in documents],
-                     "problems": list(fax.problems)}}
+                     "problems": list(fax.problems), "found_by": via}}
     if form.answer is None or form.confidence < step.settings.min_confidence:
         why = "; ".join(form.reasons) or "unclear"
         return _outcome(step, InboundStatus.REVIEW, "fax",
                         f"fax form unclear (confidence {form.confidence:.2f}): {why}", parse)
     try:
-        _apply(step.session, step.settings, step.row, "invitation", invitation.id, form.answer, form.contact_text)
+        _apply(step.session, step.settings, step.row, "invitation", invitation.id, form.answer,
+               {"contact_person": form.contact_text})
     except TransitionRefused as refused:
         return _outcome(step, InboundStatus.REFUSED, "fax", refused.reason, parse)
     return _outcome(step, InboundStatus.PROCESSED, "fax", f"{form.answer} applied from the fax-back form", parse)
+
+
+def _invitation_by_temp_id(session: Session, lookups: Sequence[str]) -> tuple[Invitation | None, str]:
+    """The one invitation whose temporary ID the OCR read on a fax page (as lookup keys), or why there is none."""
+    found = list(session.scalars(select(Invitation).where(Invitation.temp_id_lookup.in_(lookups)))) if lookups else []
+    if len(found) == 1:
+        return found[0], ""
+    if not found:
+        return None, (f"fax: no code or reference readable on the page, and no invitation has the temporary ID "
+                      f"read by OCR ({len(lookups)} reading(s))")
+    return None, (f"fax: no code or reference readable on the page, and the temporary IDs read by OCR match "
+                  f"{len(found)} invitations ({', '.join(str(i.id) for i in found)})")
+
+
+def _order_fax_answer(step: Step, reading: OrderFaxReading) -> Outcome:
+    """A faxed-back order sheet: its code names the order, its ticked box and written quantities are the answer."""
+    assert reading.order_id is not None
+    step.correlation = Correlation("order", reading.order_id, "faxed-back order sheet")
+    _record_inbound(step)
+    documents = [Document(object_type="order", object_id=reading.order_id, kind="faxback_page",
+                          filename=f"faxback-{step.row.id}-{n}.png", content_type="image/png", data=png)
+                 for n, png in enumerate(reading.page_pngs, start=1)]
+    documents += [Document(object_type="order", object_id=reading.order_id, kind="faxback_field",
+                           filename=f"{name.replace(':', '-')}-{step.row.id}.png", content_type="image/png", data=png)
+                  for name, png in reading.field_pngs.items()]
+    step.session.add_all(documents)
+    step.session.flush()
+    quantities = {str(position): str(quantity) for position, quantity in sorted(reading.quantities.items())}
+    details: dict[str, object] = {"quantities": quantities,
+                                  "delivery_date": reading.delivery_date.isoformat() if reading.delivery_date
+                                  else None}
+    parse = {"fax": {"answer": reading.answer, "confidence": reading.confidence, "reasons": list(reading.reasons),
+                     "delivery_date_text": reading.delivery_date_text, "contact_text": reading.contact_text,
+                     "pages": list(reading.pages), "documents": [d.id for d in documents]} | details}
+    if reading.answer is None or reading.confidence < step.settings.min_confidence:
+        why = "; ".join(reading.reasons) or "unclear"
+        return _outcome(step, InboundStatus.REVIEW, "fax",
+                        f"order sheet unclear (confidence {reading.confidence:.2f}): {why}", parse)
+    try:
+        _apply(step.session, step.settings, step.row, "order", reading.order_id, reading.answer, details)
+    except TransitionRefused as refused:
+        return _outcome(step, InboundStatus.REFUSED, "fax", refused.reason, parse)
+    except InvalidRequest as invalid:
+        return _outcome(step, InboundStatus.REVIEW, "fax", f"answer cannot be applied: {invalid}", parse)
+    return _outcome(step, InboundStatus.PROCESSED, "fax", f"{reading.answer} applied from the faxed-back order sheet",
+                    parse)
 
 
 def _record_inbound(step: Step) -> None:
@@ -284,14 +360,13 @@ def correlate(step: Step) -> Correlation:
         ).first()
     tokens = _tokens(step)
     if tokens:
-        invitation = session.scalars(select(Invitation).where(Invitation.reply_token.in_(tokens))).first()
-        if invitation is None:
+        found = find_by_reply_token(session, tokens)
+        if found is None:
             return Correlation(None, None, "reply token", _unknown_token_reason(step),
                                InboundStatus.UNMATCHED)
-        if referenced is not None and (referenced.object_type, referenced.object_id) != ("invitation", invitation.id):
-            return Correlation("invitation", invitation.id, "reply token",
-                               "reply token and In-Reply-To point at different objects")
-        return Correlation("invitation", invitation.id, "reply token")
+        if referenced is not None and (referenced.object_type, referenced.object_id) != found:
+            return Correlation(*found, "reply token", "reply token and In-Reply-To point at different objects")
+        return Correlation(*found, "reply token")
     if referenced is not None:
         return Correlation(referenced.object_type, referenced.object_id, "In-Reply-To")
     answer = credential_answers.check(session, step.settings, step.row, step.mail.text,
@@ -341,16 +416,22 @@ def authenticate(step: Step) -> str | None:
         return f"sender {step.mail.from_addr} is locked out after too many unknown tokens"
     if step.sender is not None and step.sender.failed:
         return "sender authentication failed: " + "; ".join(step.sender.reasons)
-    if step.correlation.object_type == "invitation":
-        invitation = step.session.get(Invitation, step.correlation.object_id)
-        assert invitation is not None
-        sender = step.mail.from_addr
-        if sender is None:
-            return "the reply has no readable From address"
-        # Right temporary credentials are the proof for paper invitations, whatever the address.
-        if step.correlation.via != CREDENTIALS and sender != invitation.partner_email.lower() \
-                and _domain(sender) != _domain(invitation.partner_email):
-            return f"sender {sender} is not the invited partner ({invitation.partner_email})"
+    corr = step.correlation
+    spec = WORKFLOWS.get(corr.object_type or "")
+    if spec is None or corr.object_id is None:
+        return None
+    # Right temporary credentials are the proof for paper invitations, whatever the address.
+    if corr.via == CREDENTIALS:
+        return None
+    sender = step.mail.from_addr
+    if sender is None:
+        return "the reply has no readable From address"
+    obj = load_object(step.session, spec.object_type, corr.object_id)
+    expected = spec.expected_sender(step.session, obj) if obj is not None else None
+    if not expected:
+        return f"{sender} wrote about {spec.object_type} {corr.object_id}, which expects no answer by mail"
+    if sender != expected.lower() and _domain(sender) != _domain(expected):
+        return f"sender {sender} is not {spec.answerer} ({expected})"
     return None
 
 
@@ -363,7 +444,13 @@ def read(step: Step) -> ParseResult | None:
             )
         )
     )
-    ctx = ParseContext(mail=step.mail, object_type=corr.object_type, known_texts=known)
+    spec = WORKFLOWS.get(corr.object_type or "")
+    obj = load_object(step.session, spec.object_type, corr.object_id) if spec and corr.object_id else None
+    extra = spec.reply_context(step.session, obj) if spec and obj is not None else {}
+    # Relative dates in a reply ("明日納品") count from the day it reached us, in Japan.
+    received_on = step.row.received_at.astimezone(TOKYO).date()
+    ctx = ParseContext(mail=step.mail, object_type=corr.object_type, known_texts=known, received_on=received_on,
+                       **extra)
     parser = choose(ctx)
     return parser.parse(ctx) if parser else None
 
@@ -386,34 +473,35 @@ def decide(step: Step, result: ParseResult | None) -> Outcome:
         why = "; ".join(result.reasons) or "unclear"
         return _outcome(step, InboundStatus.REVIEW, "reply",
                         f"answer unclear (confidence {result.confidence:.2f}): {why}", parse)
-    contact = result.data.get("contact_person")
     corr = step.correlation
     assert corr.object_type is not None and corr.object_id is not None
     try:
-        _apply(step.session, step.settings, step.row, corr.object_type, corr.object_id, intent,
-               contact if isinstance(contact, str) else None)
+        _apply(step.session, step.settings, step.row, corr.object_type, corr.object_id, intent, result.data)
     except TransitionRefused as refused:
         return _outcome(step, InboundStatus.REFUSED, "reply", refused.reason, parse)
+    except InvalidRequest as invalid:  # e.g. a shortfall naming more than was ordered
+        return _outcome(step, InboundStatus.REVIEW, "reply", f"answer cannot be applied: {invalid}", parse)
     return _outcome(step, InboundStatus.PROCESSED, "reply", f"{intent} applied", parse)
 
 
 def _apply(session: Session, settings: Settings, row: InboundMessage, object_type: str, object_id: int,
-           intent: str, contact: str | None) -> None:
+           intent: str, details: Mapping[str, object]) -> None:
     """Fire the intent on the object; a refusal is recorded on the timeline, then re-raised."""
     spec = WORKFLOWS[object_type]
     obj = load_object(session, object_type, object_id, lock=True)
     if obj is None:
         raise NotFound(f"{object_type} {object_id} does not exist")
     try:
-        spec.fire(session, settings, obj, intent, inbound=row, contact_person=contact)
+        spec.answer(session, settings, obj, intent, inbound=row, details=details)
     except TransitionRefused as refused:
         record(session, object_type, object_id, "refused", f"{intent} refused: {refused.reason}",
                inbound_id=row.id, trigger=intent, state=refused.state)
         raise
 
 
-def resolve(db: Database, settings: Settings, inbound_id: int, intent: str, contact: str | None) -> InboundMessage:
-    """An operator decides a message in review: apply ``intent`` to its object."""
+def resolve(db: Database, settings: Settings, inbound_id: int, intent: str,
+            details: Mapping[str, object] | None = None) -> InboundMessage:
+    """An operator decides a message in review: apply ``intent`` (with its details) to its object."""
     with db.transaction() as session:
         row = session.get(InboundMessage, inbound_id, with_for_update=True)
         if row is None:
@@ -426,7 +514,7 @@ def resolve(db: Database, settings: Settings, inbound_id: int, intent: str, cont
         if intent not in spec.answers:
             raise InvalidRequest(f"intent must be one of {sorted(spec.answers)}")
         try:
-            _apply(session, settings, row, row.object_type, row.object_id, intent, contact)
+            _apply(session, settings, row, row.object_type, row.object_id, intent, details or {})
         except TransitionRefused as refused:
             raise InvalidRequest(refused.reason) from refused
         row.status = InboundStatus.RESOLVED

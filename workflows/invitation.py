@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -171,6 +172,14 @@ def fire(
     )
 
 
+def answer(session: Session, settings: Settings, invitation: Invitation, trigger: str, *,
+           inbound: InboundMessage | None = None, details: Mapping[str, object] | None = None) -> None:
+    """The partner's answer (from a mail, a fax-back form or an operator), with the contact person it names."""
+    contact = (details or {}).get("contact_person")
+    fire(session, settings, invitation, trigger, inbound=inbound,
+         contact_person=contact if isinstance(contact, str) and contact.strip() else None)
+
+
 def _text(body: dict[str, Any], section: str, key: str, *, required: bool = True) -> str:
     part = body.get(section)
     if not isinstance(part, dict):
@@ -278,6 +287,16 @@ def after_fax(session: Session, settings: Settings, invitation: Invitation, job:
     trigger = "delivered" if job.status == FaxStatus.SENT else "undeliverable"
     if MACHINE.allows(invitation.state, trigger):
         fire(session, settings, invitation, trigger)
+
+
+def posted(session: Session, settings: Settings, invitation: Invitation) -> None:
+    """An operator posted the printed postcard; nothing tells us more about a postcard's delivery."""
+    if invitation.channel != "postcard":
+        raise InvalidRequest(f"invitation {invitation.id} goes by {invitation.channel}, not by post")
+    if invitation.state != "issued":
+        raise InvalidRequest(f"invitation {invitation.id} is {invitation.state}; only an issued postcard is posted")
+    record(session, OBJECT_TYPE, invitation.id, "posted", "postcard printed and posted")
+    fire(session, settings, invitation, "delivered")
 
 
 def after_delivery(session: Session, settings: Settings, invitation: Invitation, outbound: OutboundMessage) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.headerregistry import Address
@@ -65,6 +66,13 @@ def render_mail(kind: str, language: str, context: dict[str, Any]) -> RenderedMa
     return RenderedMail(subject=subject, text=body.lstrip("\n"), html=html)
 
 
+@dataclass(frozen=True)
+class MailAttachment:
+    filename: str  # ASCII: some mail clients still garble encoded file names
+    content_type: str
+    data: bytes
+
+
 def new_message_id(domain: str) -> str:
     return f"{uuid.uuid4().hex}@{domain}"
 
@@ -79,6 +87,7 @@ def build_mime(
     message_id: str,
     rendered: RenderedMail,
     in_reply_to: str | None = None,
+    attachments: Sequence[MailAttachment] = (),
 ) -> bytes:
     msg = EmailMessage()
     msg["From"] = Address(display_name=from_name, addr_spec=from_addr)
@@ -96,6 +105,9 @@ def build_mime(
     # 7-bit bodies: a relay that downgrades 8-bit mail to quoted-printable would break the DKIM signature.
     msg.set_content(rendered.text, charset="utf-8", cte="base64")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     # CRLF, as on the wire: smtplib sends bytes as they are, and a relay reads lines by CRLF.
     return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
 
@@ -117,6 +129,8 @@ def queue_mail(
     in_reply_to: str | None = None,
     cause_inbound_id: int | None = None,
     hourly_limit: int | None = None,
+    attachments: Sequence[MailAttachment] = (),
+    template: str | None = None,
 ) -> OutboundMessage | None:
     """Write one outbound mail to the outbox, with its timeline entry, in the caller's transaction.
 
@@ -132,7 +146,7 @@ def queue_mail(
                    f"{kind} mail to {to_addr} not sent: {recent} automatic mails to it within an hour",
                    inbound_id=cause_inbound_id)
             return None
-    rendered = render_mail(kind, language, context)
+    rendered = render_mail(template or kind, language, context)
     message_id = new_message_id(domain)
     raw = build_mime(
         from_addr=from_addr,
@@ -143,6 +157,7 @@ def queue_mail(
         message_id=message_id,
         rendered=rendered,
         in_reply_to=in_reply_to,
+        attachments=attachments,
     )
     outbound = OutboundMessage(
         object_type=object_type,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.models import Base, FaxJob, Invitation, OutboundMessage
-from workflows import invitation
+from gateway.models import Base, FaxJob, Invitation, Order, OrderLine, OutboundMessage, Supplier
+from parsers.order_reply import LineRef
+from workflows import invitation, order
 from workflows.machine import Machine
 
 
@@ -18,10 +21,28 @@ class WorkflowSpec:
     object_type: str
     model: type[Base]
     machine: Machine[object]
-    after_delivery: Callable[[Session, Settings, object, OutboundMessage], None]
-    fire: Callable[..., None]
+    after_delivery: Callable[[Session, Settings, Any, OutboundMessage], None]
+    # Applies an answer read from a reply (or decided by an operator): (session, settings, obj, trigger,
+    # inbound=..., details=the reading's data).
+    answer: Callable[..., None]
     answers: frozenset[str]  # the triggers a reply (or an operator deciding one) may fire
-    after_fax: Callable[[Session, Settings, object, FaxJob], None] | None = None
+    # Who may answer by mail: the address (or its domain) replies must come from; None: nobody by mail.
+    expected_sender: Callable[[Session, Any], str | None]
+    answerer: str  # who that is, in a reason: "the invited partner"
+    # What the reply parser needs to know of the object beyond its type.
+    reply_context: Callable[[Session, Any], dict[str, Any]] = lambda _session, _obj: {}
+    after_fax: Callable[[Session, Settings, Any, FaxJob], None] | None = None
+
+
+def _supplier_email(session: Session, obj: Order) -> str | None:
+    supplier = session.get(Supplier, obj.supplier_id)
+    return supplier.email if supplier else None
+
+
+def _order_reply_context(session: Session, obj: Order) -> dict[str, Any]:
+    lines = session.scalars(select(OrderLine).where(OrderLine.order_id == obj.id).order_by(OrderLine.position))
+    return {"order_lines": tuple(LineRef(line.position, line.product_name, line.quantity, line.unit)
+                                 for line in lines)}
 
 
 WORKFLOWS: dict[str, WorkflowSpec] = {
@@ -29,19 +50,45 @@ WORKFLOWS: dict[str, WorkflowSpec] = {
         object_type=invitation.OBJECT_TYPE,
         model=Invitation,
         machine=invitation.MACHINE,  # type: ignore[arg-type]
-        after_delivery=invitation.after_delivery,  # type: ignore[arg-type]
-        fire=invitation.fire,
+        after_delivery=invitation.after_delivery,
+        answer=invitation.answer,
         answers=frozenset({"approve", "reject", "hold"}),
-        after_fax=invitation.after_fax,  # type: ignore[arg-type]
+        expected_sender=lambda _session, inv: inv.partner_email or None,
+        answerer="the invited partner",
+        after_fax=invitation.after_fax,
+    ),
+    order.OBJECT_TYPE: WorkflowSpec(
+        object_type=order.OBJECT_TYPE,
+        model=Order,
+        machine=order.MACHINE,  # type: ignore[arg-type]
+        after_delivery=order.after_delivery,
+        answer=order.answer,
+        answers=order.ANSWERS,
+        expected_sender=_supplier_email,
+        answerer="the supplier",
+        reply_context=_order_reply_context,
+        after_fax=order.after_fax,
     ),
 }
 
 
-def load_object(session: Session, object_type: str, object_id: int, *, lock: bool = False) -> object | None:
+def load_object(session: Session, object_type: str, object_id: int, *, lock: bool = False) -> Any | None:
     spec = WORKFLOWS.get(object_type)
     if spec is None:
         return None
     return session.get(spec.model, object_id, with_for_update=lock)
+
+
+def find_by_reply_token(session: Session, tokens: Sequence[str]) -> tuple[str, int] | None:
+    """The object a reply address (``reply+TOKEN@``) names, whichever workflow it belongs to."""
+    for spec in WORKFLOWS.values():
+        column = getattr(spec.model, "reply_token", None)
+        if column is None:
+            continue
+        found = session.scalar(select(spec.model.id).where(column.in_(tokens)).limit(1))  # type: ignore[attr-defined]
+        if found is not None:
+            return spec.object_type, found
+    return None
 
 
 def after_fax(session: Session, settings: Settings, job: FaxJob) -> None:

@@ -36,6 +36,19 @@ def record(
     return event
 
 
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "kind": event.kind,
+        "summary": event.summary,
+        "inbound_id": event.inbound_id,
+        "outbound_id": event.outbound_id,
+        "fax_job_id": event.fax_job_id,
+        "data": event.data,
+    }
+
+
 def timeline(session: Session, object_type: str, object_id: int) -> list[Event]:
     query = (
         select(Event)

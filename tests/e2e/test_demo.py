@@ -18,7 +18,11 @@ def test_demo_plays_every_sample_and_ends_as_expected(tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    assert "Demo finished: every invitation ended as expected." in out
+    assert "Demo finished: every invitation and order ended as expected." in out
     assert "rejection_notice" in out and "already_approved" in out
     assert "→ ignored" in out and "→ review" in out and "→ unmatched" in out
     assert "→ processed approve applied from the fax-back form" in out
+    assert "suppliers.utf8.csv     utf-8  3 created" in out and "products.cp932.csv     cp932  6 created" in out
+    assert "→ processed partial applied" in out
+    assert "→ processed confirm applied from the faxed-back order sheet" in out
+    assert "order_confirmation" in out

@@ -8,6 +8,7 @@ import re
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pdfplumber
@@ -116,18 +117,22 @@ def fax_to_email(pdf: bytes, sender: str = "fax-service@fax.example.net") -> byt
     return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
 
 
-def returned_form(gw: GatewayProcess, inv: dict[str, Any], box: str | None, style: str, *,
-                  upside_down: bool = False, seed: int = 1, second: str | None = None) -> bytes:
+def returned_form(gw: GatewayProcess, inv: dict[str, Any] | bytes, box: str | None, style: str, *,
+                  upside_down: bool = False, seed: int = 1, second: str | None = None, defaced: bool = False) -> bytes:
+    """The letter (an invitation's, or a PDF) marked, signed, faxed; ``defaced``: QR and reference scribbled over."""
     from samples import faxsim
     from workflows.letters import faxback_geometry
 
     geometry = faxback_geometry()
     rng = random.Random(seed)
-    page = faxsim.rasterize(gw.http.get(f"/api/invitations/{inv['id']}/letter").content, 200)
+    letter = inv if isinstance(inv, bytes) else gw.http.get(f"/api/invitations/{inv['id']}/letter").content
+    page = faxsim.rasterize(letter, 200)
     for answer in (box, second):
         if answer:
             page = faxsim.mark(page, geometry, answer, style, rng)  # type: ignore[arg-type]
     page = faxsim.write_name(page, geometry, "田中", rng)
+    if defaced:
+        page = faxsim.deface(faxsim.deface(page, geometry, "qr", rng), geometry, "reference_text", rng)
     fax = faxsim.degrade(page, resolution="normal", skew_deg=-1.2, noise=0.4, upside_down=upside_down, rng=rng)
     return faxsim.to_pdf([fax])
 
@@ -166,6 +171,40 @@ def test_blank_and_double_ticked_forms_go_to_review_with_the_page(gw: GatewayPro
     assert message["status"] == "review", message
     assert message["object"] == {"type": "invitation", "id": inv["id"]}
     assert message["parse"]["fax"]["documents"]  # the page image is kept for the operator
+    assert gw.invitation(inv["id"])["state"] == "sent"
+
+
+@pytest.mark.parametrize("upside_down", [False, True], ids=["upright", "upside-down"])
+def test_a_form_whose_code_and_reference_are_lost_is_found_by_its_temporary_id(gw: GatewayProcess,
+                                                                             upside_down: bool) -> None:
+    inv = paper_invitation(gw)
+    gw.wait_state(inv["id"], "sent")
+    message = send_fax_back(gw, returned_form(gw, inv, "reject", "cross", upside_down=upside_down, seed=5,
+                                              defaced=True))
+    assert message["status"] == "processed", message
+    assert message["object"] == {"type": "invitation", "id": inv["id"]}
+    assert message["parse"]["fax"]["found_by"] == "temporary ID (OCR)"
+    got = gw.invitation(inv["id"])
+    assert got["state"] == "rejected"
+    assert any(e["kind"] == "inbound" and e["data"]["via"] == "temporary ID (OCR)" for e in got["timeline"])
+
+
+def test_a_defaced_form_whose_temporary_id_is_no_invitations_goes_to_review_with_the_reason(
+        gw: GatewayProcess) -> None:
+    from workflows.credentials import new_temporary_credentials
+    from workflows.letters import reference_for, render_letter
+
+    inv = paper_invitation(gw)
+    gw.wait_state(inv["id"], "sent")
+    # A letter like the gateway's, but with a temporary ID it never issued.
+    temp_id, temp_password = new_temporary_credentials()
+    letter = render_letter(SimpleNamespace(id=inv["id"], issuer_company="株式会社インフォ商会", issuer_name="鈴木 二郎",
+                                           partner_company="有限会社さくら青果", partner_name="田中 一郎", comment="",
+                                           language="ja"),
+                           temp_id, temp_password, layout="fax", reference=reference_for(inv["id"], b"not the key" * 3))
+    message = send_fax_back(gw, returned_form(gw, letter, "approve", "tick", seed=6, defaced=True))
+    assert message["status"] == "review", message
+    assert "no invitation has the temporary ID read by OCR" in message["reason"]
     assert gw.invitation(inv["id"])["state"] == "sent"
 
 
