@@ -382,3 +382,24 @@ def test_no_answer_by_the_deadline_reminds_the_supplier_and_tells_the_buyer(gw_f
     answered = wait_order(gw_fax, placed["id"], "confirmed")
     assert answered["flag"] is None
     assert len(mails(gw_fax, placed["id"], "order_reminder")) == 1  # once
+
+
+def test_csv_import_takes_a_good_file_whole_and_refuses_a_bad_one_whole(gw: GatewayProcess) -> None:
+    buyer = make_buyer(gw)
+    samples = Path(__file__).resolve().parents[2] / "samples" / "csv"
+    good = gw.http.post(f"/api/buyers/{buyer['id']}/import/suppliers",
+                        content=(samples / "suppliers.utf8.csv").read_bytes(), headers={"Content-Type": "text/csv"})
+    assert good.status_code == 200 and good.json()["created"] == 3
+    products = gw.http.post(f"/api/buyers/{buyer['id']}/import/products",
+                            content=(samples / "products.cp932.csv").read_bytes(),
+                            headers={"Content-Type": "text/csv"})
+    assert products.status_code == 200 and products.json()["encoding"] == "cp932"
+    bad = "発注先名,商品名,単位,単価\r\n有限会社 八百新青果,ネギ,束,abc\r\n存在しない商店,大根,本,100\r\n"
+    refused = gw.http.post(f"/api/buyers/{buyer['id']}/import/products", content=bad.encode("cp932"),
+                           headers={"Content-Type": "text/csv"})
+    assert refused.status_code == 422
+    rows = refused.json()["rows"]
+    assert [r["row"] for r in rows] == [2, 3] and "存在しない商店" in rows[1]["message"]
+    suppliers = {s["name"]: s for s in gw.api("GET", f"/api/buyers/{buyer['id']}")["suppliers"]}
+    names = [p["name"] for p in gw.api("GET", f"/api/suppliers/{suppliers['有限会社 八百新青果']['id']}")["products"]]
+    assert "ネギ" not in names and len(names) == 3  # nothing of the bad file was kept
