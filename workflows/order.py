@@ -239,11 +239,11 @@ def _tell_supplier(session: Session, settings: Settings, order: Order, kind: str
 
 
 def _apply_answer(ctx: OrderContext) -> None:
-    order, trigger = ctx.order, ctx.order.state
+    order = ctx.order  # already in the state the answer leads to
     for line in lines_of(ctx.session, order):
-        if trigger == "confirmed":
+        if order.state == "confirmed":
             line.confirmed_quantity = line.quantity
-        elif trigger == "declined":
+        elif order.state == "declined":
             line.confirmed_quantity = Decimal(0)
         else:
             line.confirmed_quantity = ctx.quantities.get(line.position, line.quantity)

@@ -14,7 +14,7 @@ from typing import Any
 import pdfplumber
 import pytest
 
-from harness import GatewayProcess, gateway_env, wait_for
+from harness import GatewayProcess, gateway_env, private_database, wait_for
 from samples.compose import compose_reply
 
 pytestmark = pytest.mark.slow
@@ -314,14 +314,15 @@ def test_console_lists_orders_and_shows_their_timeline(gw: GatewayProcess) -> No
 
 
 @pytest.fixture(scope="module")
-def gw_fax(tmp_path_factory: pytest.TempPathFactory, redis_url: str, database_url: str
-           ) -> Iterator[GatewayProcess]:
+def gw_fax(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[GatewayProcess]:
+    # A database of its own: the session gateway's sweep would otherwise take this one's fax jobs and timers.
     home: Path = tmp_path_factory.mktemp("torii-fax-home")
-    env = gateway_env(home, database_url, redis_url, TORII_FAX_GATEWAY_DOMAIN="fax.example.net",
-                      TORII_FAX_RETRY_MINUTES="0.02,0.02", TORII_ORDER_ANSWER_HOURS="0.002")
-    proc = GatewayProcess(home, env).start()
-    yield proc
-    assert proc.stop() == 0, proc.log_tail()
+    with private_database(home) as database_url:
+        env = gateway_env(home, database_url, redis_url, TORII_FAX_GATEWAY_DOMAIN="fax.example.net",
+                          TORII_FAX_RETRY_MINUTES="0.02,0.02", TORII_ORDER_ANSWER_HOURS="0.002")
+        proc = GatewayProcess(home, env).start()
+        yield proc
+        assert proc.stop() == 0, proc.log_tail()
 
 
 def fax_report(gw: GatewayProcess, job_id: int, text: str) -> dict[str, Any]:
