@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -47,7 +46,7 @@ from workflows import credential_answers
 from workflows.bounces import apply_bounce
 from workflows.fax_answers import FaxAnswer, read_pages
 from workflows.faxes import finish_attempt
-from workflows.order import sheet_for
+from workflows.order import TOKYO, sheet_for
 from workflows.order_documents import OrderSheet
 from workflows.registry import WORKFLOWS, after_fax, find_by_reply_token, load_object
 from workflows.timeline import record
@@ -56,8 +55,6 @@ if TYPE_CHECKING:  # the fax readers load OpenCV: only processes that read faxes
     from parsers.orderform import OrderFaxReading
 
 log = logging.getLogger(__name__)
-
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 UNKNOWN_TOKEN = "unknown token"
 CREDENTIALS = "temporary credentials"

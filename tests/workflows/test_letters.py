@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import http.server
 import io
 import random
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -335,28 +332,6 @@ def test_the_postcard_carries_no_reply_form(letters: dict[tuple[str, str], bytes
 
 
 # --- safety ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def web_server() -> Iterator[tuple[str, list[str]]]:
-    """A local web server that records every request: nothing may ever reach it."""
-    requests: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            requests.append(self.path)
-            self.send_response(404)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    server.shutdown()
-    server.server_close()
 
 
 def test_markup_in_the_comment_is_printed_as_text_and_never_fetched(web_server: tuple[str, list[str]]) -> None:

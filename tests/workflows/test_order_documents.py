@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import io
-import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -240,28 +237,6 @@ def test_a_40_line_order_takes_three_pages_each_a_form_naming_its_order_and_page
         assert ("次ページへ続きます" in page["text"]) == (number < 3)
     total = sum(100 * n * (n % 7 + 1) for n in range(1, 41))
     assert f"¥{total:,}" in squeezed(pages[2]["text"])
-
-
-@pytest.fixture
-def web_server() -> Iterator[tuple[str, list[str]]]:
-    """A local web server that records every request: nothing may ever reach it."""
-    requests: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            requests.append(self.path)
-            self.send_response(404)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    server.shutdown()
-    server.server_close()
 
 
 def test_markup_in_names_and_notes_is_printed_as_text_and_never_fetched(web_server: tuple[str, list[str]]) -> None:
