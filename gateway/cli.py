@@ -31,6 +31,7 @@ import uvicorn
 
 from gateway import intake
 from gateway.config import Settings, load_settings
+from gateway.faxin import fax_file_type, wrap_file
 from gateway.imap import MailboxConfig, mailboxes_from_env, start_pollers
 from gateway.redisproc import RedisServer
 from gateway.runtime import Runtime, SweepLoop
@@ -268,6 +269,8 @@ def cmd_ingest(args: argparse.Namespace) -> None:
         runtime.db.create_schema()
         for name in args.files:
             raw = Path(name).read_bytes()
+            if fax_file_type(raw) is not None:  # a faxed order as a file: as its fax service would deliver it
+                raw = wrap_file(raw, name, settings, sender_fax=args.fax_from)
             stored = intake.store(runtime.db, raw, channel="file", mail_from=None, rcpt_tos=[],
                                   peer=f"file:{Path(name).name}", enqueue=runtime.enqueue_inbound)
             print(f"{name}: inbound {stored.id}{'' if stored.created else ' (duplicate)'}")
@@ -314,7 +317,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], str]] = {
     "smtpd": (cmd_smtpd, "run the SMTP intake alone"),
     "web": (cmd_web, "run the API and operator console alone"),
     "worker": (cmd_worker, "run workflow workers and the sweep alone"),
-    "ingest": (cmd_ingest, "store mail files as inbound messages"),
+    "ingest": (cmd_ingest, "store mail files (or faxed orders as PDF/TIFF) as inbound messages"),
     "sweep": (cmd_sweep, "re-enqueue work that Redis lost, once"),
     "diagram": (cmd_diagram, "print a workflow's state machine as Mermaid"),
 }
@@ -327,7 +330,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, (_fn, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text)
         if name == "ingest":
-            p.add_argument("files", nargs="+")
+            p.add_argument("files", nargs="+", help="mail files (.eml), or faxed orders as PDF or TIFF")
+            p.add_argument("--fax-from", metavar="NUMBER",
+                           help="the number a PDF or TIFF was faxed from (else read from its file name)")
         if name == "diagram":
             p.add_argument("workflow", nargs="?", default="invitation")
         if name == "demo":

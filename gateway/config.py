@@ -114,6 +114,10 @@ class Settings:
     fax_retry_backoff: tuple[timedelta, ...]
     # Hours a supplier has to answer an order before it is reminded and the buyer told.
     order_answer_hours: float
+    # Where the fax-to-email service delivers faxes sent to the gateway's order fax number.
+    fax_order_address: str
+    # A JSON file of fax-to-email service profiles (gateway/faxin.py); None: the built-in generic one.
+    fax_services_file: Path | None
     spool_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -170,4 +174,6 @@ def load_settings() -> Settings:
         fax_retry_backoff=tuple(timedelta(minutes=float(m)) for m in
                                 os.environ.get("TORII_FAX_RETRY_MINUTES", "5,15,45").split(",") if m.strip()),
         order_answer_hours=_float("TORII_ORDER_ANSWER_HOURS", 24.0),
+        fax_order_address=os.environ.get("TORII_FAX_ORDER_ADDRESS", f"fax-orders@{domain}").lower(),
+        fax_services_file=Path(os.environ["TORII_FAX_SERVICES"]) if os.environ.get("TORII_FAX_SERVICES") else None,
     )

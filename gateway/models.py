@@ -249,6 +249,59 @@ class OrderLine(Base):
     __table_args__ = (UniqueConstraint("order_id", "position"),)
 
 
+class BuyerForm(Base):
+    """The gateway's own order form, as handed to one buyer for one supplier: its printed rows, in order.
+
+    The code on every page names the form, so a faxed form is read by position even after
+    the supplier's product list has changed.
+    """
+
+    __tablename__ = "buyer_forms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    product_ids: Mapped[list[Any]] = mapped_column(default=list)  # row n (1-based) orders product_ids[n-1]
+    language: Mapped[str] = mapped_column(String(8), default="ja")
+
+
+class FaxOrder(Base):
+    """An order a legacy buyer sent by fax: what was read from the pages, field by field, and what became of it."""
+
+    __tablename__ = "fax_orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    received_at: Mapped[datetime] = mapped_column()  # when the fax reached us: relative dates count from it
+    sender_fax: Mapped[str | None] = mapped_column(String(32))  # E.164, as the fax service reported it
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("buyer_forms.id"))
+    layout: Mapped[str] = mapped_column(String(16), default="")  # form, free, or "" when nothing was read
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)  # of the pages' content
+    reading: Mapped[dict[str, Any]] = mapped_column(default=dict)  # fields with confidence and place
+    reason: Mapped[str | None] = mapped_column(Text)  # why it needs review
+    flag: Mapped[str | None] = mapped_column(Text)  # why an operator must look at it after acceptance
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))  # the order it became
+
+
+class ProductAlias(Base):
+    """A buyer's own name for a product, learnt from an operator's correction of one of its faxes."""
+
+    __tablename__ = "product_aliases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"))
+    alias_key: Mapped[str] = mapped_column(String(255))  # the written name, normalized
+    alias: Mapped[str] = mapped_column(String(255))  # as it was read
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+
+    __table_args__ = (UniqueConstraint("buyer_id", "alias_key"),)
+
+
 class Document(Base):
     """A document the gateway made for an object (a letter, an order sheet), kept as sent."""
 

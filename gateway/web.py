@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 from gateway.catalog_api import catalog_router
 from gateway.config import Settings
 from gateway.errors import InvalidRequest, NotFound, TransitionRefused
+from gateway.fax_orders_api import fax_orders_router
 from gateway.models import (
     Buyer,
     Document,
     FaxJob,
+    FaxOrder,
     InboundMessage,
     InboundStatus,
     Invitation,
@@ -150,6 +152,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.include_router(catalog_router(runtime))
     app.include_router(orders_router(runtime))
+    app.include_router(fax_orders_router(runtime, templates))
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
@@ -301,7 +304,8 @@ def create_app(runtime: Runtime) -> FastAPI:
              "orders": list(session.scalars(select(Order).order_by(Order.id.desc()).limit(100))),
              "buyers": dict(session.execute(select(Buyer.id, Buyer.name)).tuples().all()),
              "suppliers": dict(session.execute(select(Supplier.id, Supplier.name)).tuples().all()),
-             "faxes": list(session.scalars(select(FaxJob).order_by(FaxJob.id.desc()).limit(50)))},
+             "faxes": list(session.scalars(select(FaxJob).order_by(FaxJob.id.desc()).limit(50))),
+             "fax_orders": list(session.scalars(select(FaxOrder).order_by(FaxOrder.id.desc()).limit(100)))},
         )
 
     @app.get("/invitations/{invitation_id}", response_class=HTMLResponse)

@@ -73,7 +73,7 @@ import shutil
 import subprocess
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from types import MappingProxyType
 from typing import Literal, Protocol
@@ -102,6 +102,7 @@ __all__ = [
     "Ocr",
     "OcrError",
     "TesseractOcr",
+    "find_reference",
     "read_form",
     "read_faxback",
 ]
@@ -190,7 +191,7 @@ class FormGeometry:
       (top-left, top-right, bottom-right, bottom-left);
     - boxes: outline ``box_line`` thick, outer edge on ``box``; nothing printed within
       12 mm left/right and 6 mm above/below a box and its label but the label itself
-      (hand-drawn circles around a box are read there);
+      (hand-drawn circles around a box are read there); a form of fields only has none;
     - qr: the symbol's dark modules exactly fill ``qr`` (no quiet zone inside it);
       keep ``qr_quiet_zone`` mm around it blank;
     - reference_text: the reference in clear, in capitals, digits and "-";
@@ -218,9 +219,12 @@ class FormGeometry:
 
     def __post_init__(self) -> None:
         answers = [b.answer for b in self.boxes]
-        if len(answers) < 2 or len(set(answers)) != len(answers) or not all(isinstance(a, str) and a
-                                                                            for a in answers):
-            raise ValueError("a FormGeometry needs two boxes or more, each with its own answer name")
+        # no boxes: a form of fields only (an order form); one box alone would answer nothing
+        if len(answers) == 1 or len(set(answers)) != len(answers) or not all(isinstance(a, str) and a
+                                                                             for a in answers):
+            raise ValueError("a FormGeometry needs no boxes, or two or more, each with its own answer name")
+        if not self.boxes and not self.fields:
+            raise ValueError("a FormGeometry needs boxes or fields: its printed outlines locate it")
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names) or "contact" in names:
             raise ValueError("field names must be unique (and not 'contact')")
@@ -324,7 +328,8 @@ class FieldReading:
     available, and when the reading is not sure (digits and dates: two passes that
     disagree, or a reading that does not match the glyphs written); ``reason`` says
     which. Digits come as written ("2.5", "12"), dates as read ("11/25", "11月25日").
-    ``confidence`` is 0.0 without a text.
+    ``confidence`` is 0.0 without a text. ``outside`` says when writing runs over the
+    outline or lies beside it.
     """
 
     name: str
@@ -334,6 +339,10 @@ class FieldReading:
     text: str | None
     confidence: float
     reason: str | None = None
+    # writing that may not all be inside the outline: running over its edge (the crop cut it, a
+    # neighbour's field may hold the rest) or beside it on blank paper; it lowers nothing here,
+    # the form's reader weighs it
+    outside: str | None = None
 
 
 @dataclass(frozen=True)
@@ -484,9 +493,11 @@ FIELD_INSET = 0.25
 FIELD_SPECK_PX = 10
 SMALL_GLYPH = 0.35
 MIN_GLYPH_MM = 2.0
+STROKE_MM = 1.0  # a piece of a character is this long at least (fax specks: 0.4 mm at most)
 BLOB_MM = 2.0
 BLOB_FILL = 0.62  # a spot fills its box like a disc (0.79); a digit 2 mm high and more is not a spot
 LOOSE_INK_MM2 = 1.2  # that much ink in small pieces, not spots, is writing nobody can make out
+OUTSIDE_MM = 6.0  # how far beside a field writing is looked for (above and below: half that)
 GLYPH_PX = 36  # digits are laid out again this high for Tesseract
 LOOP_MIN_PX = 12  # a closed loop smaller than this (or LOOP_MIN_SHARE of its glyph's box) is a speck of paper
 LOOP_MIN_SHARE = 0.02
@@ -531,6 +542,21 @@ def read_form(image: Image.Image, geometry: FormGeometry, *,
     except Exception as exc:  # a worker must never crash on a page
         log.exception("fax-back form: unexpected failure")
         return FormReading(None, None, None, 0.0, (f"form could not be read: {type(exc).__name__}: {exc}",))
+
+
+def find_reference(image: Image.Image, reference_check: ReferenceCheck | None = None) -> str | None:
+    """The reference in the page's QR code, if it has one (``reference_check`` as for ``read_form``), else None.
+
+    No OCR and no form geometry: a few tens of milliseconds, to tell one of our forms
+    from any other page before reading it. Without a check, any QR text shaped like a
+    reference. Never raises.
+    """
+    try:
+        found = _find_qr(_gray_square(image), reference_check)
+    except Exception:  # a worker must never crash on a page
+        log.exception("QR code: unexpected failure")
+        return None
+    return found[0] if found else None
 
 
 def read_faxback(image: Image.Image, geometry: FormGeometry, *,
@@ -585,8 +611,10 @@ class _Reader:
             self.reasons.append("page was upside down" if rotation == 180 else f"page was turned by {rotation}°")
         gray = self._erase_streaks(gray, ink, located.to_page)
         canvas = _clean(self._warp(gray, located.to_page, self.geometry.form_rect, SCALE) < 128)
-        scores, rings, spans = self._measure(canvas)
-        answer, answer_confidence = self._decide(scores, rings, spans)
+        printed = self._printed(canvas.shape)
+        scores, rings, spans = self._measure(canvas, printed)
+        # a form of fields only asks no question: "no box marked" would be noise
+        answer, answer_confidence = self._decide(scores, rings, spans) if self.geometry.boxes else (None, 1.0)
         blank = all(scores[k] < INNER_TRACE and rings[k] < RING_TRACE for k in scores)
 
         reference, source, reference_confidence = None, None, 1.0
@@ -597,7 +625,7 @@ class _Reader:
             source = ReferenceSource.OCR if reference else None
 
         contact_image, contact_text = self._contact(gray, located.to_page)
-        fields = {f.name: self._field(gray, canvas, located.to_page, f) for f in self.geometry.fields}
+        fields = {f.name: self._field(gray, canvas, printed, located.to_page, f) for f in self.geometry.fields}
         confidence = min(answer_confidence, reference_confidence) if reference else answer_confidence
         log.debug("fax-back form %s located by %s (outlines %.2f): %s (%.2f), boxes %s, rings %s", reference,
                   located.by, located.outline, answer, confidence, scores, rings)
@@ -653,13 +681,17 @@ class _Reader:
         canvas = self._warp(gray, to_page, self.geometry.form_rect, SCALE) < 128
         return float(np.mean([self._find_outline(canvas, r)[2] for r in self.geometry.outlined]))
 
-    def _measure(self, canvas: Mask) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-        """Per box: the ink inside it, the ring around it, and how far the ink inside spreads (0..1)."""
-        g = self.geometry
-        printed = np.zeros(canvas.shape, dtype=bool)
-        for rect in g.printed_rects():
+    def _printed(self, shape: tuple[int, ...]) -> Mask:
+        """Where the rectified form has print of its own (0.6 mm around each printed rectangle)."""
+        printed = np.zeros(shape, dtype=bool)
+        for rect in self.geometry.printed_rects():
             y0, y1, x0, x1 = self._slice(rect.expanded(0.6))
             printed[y0:y1, x0:x1] = True
+        return printed
+
+    def _measure(self, canvas: Mask, printed: Mask) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """Per box: the ink inside it, the ring around it, and how far the ink inside spreads (0..1)."""
+        g = self.geometry
         background = self._background(canvas, printed)
         scores: dict[str, float] = {}
         rings: dict[str, float] = {}
@@ -821,7 +853,7 @@ class _Reader:
             text = _tidy_japanese(self.ocr(writing, languages="eng", psm=7))
         return text
 
-    def _field(self, gray: Gray, canvas: Mask, to_page: Matrix, spec: FormField) -> FieldReading:
+    def _field(self, gray: Gray, canvas: Mask, printed: Mask, to_page: Matrix, spec: FormField) -> FieldReading:
         """One field: its crop inside the outline (found within ±1.2 mm), whether it is written, what it says."""
         dx, dy, coverage = self._find_outline(canvas, spec.rect)
         if coverage < 0.5:  # outline not found: trust the geometry
@@ -830,13 +862,35 @@ class _Reader:
         inner = Rect(inner.x + dx / SCALE, inner.y + dy / SCALE, inner.w, inner.h)
         bits = _without_edge_lines(_clean(self._warp(gray, to_page, inner, CROP_SCALE) < 128, FIELD_SPECK_PX))
         png = _png_bits(bits)
+        outside = self._outside(canvas, printed, spec.rect, dx, dy)
+        if spec.kind == "text":  # lines of words: glyphs as one line of digits has them would join specks
+            if not _has_stroke(bits, CROP_SCALE):
+                return FieldReading(spec.name, spec.kind, png, False, None, 0.0, None, outside)
+            return self._read_field(bits, _writing(bits, dots=False), png, spec, outside)
         writing = _writing(bits, dots=spec.kind == "digits")
         if not writing.glyphs:
             if writing.loose_ink >= LOOSE_INK_MM2 * CROP_SCALE ** 2:  # broken strokes, not specks: a person looks
                 return FieldReading(spec.name, spec.kind, png, True, None, 0.0,
-                                    f"{spec.name}: ink but no character made out")
+                                    f"{spec.name}: ink but no character made out", outside)
             reason = f"{spec.name}: specks ignored" if writing.specks else None
-            return FieldReading(spec.name, spec.kind, png, False, None, 0.0, reason)
+            return FieldReading(spec.name, spec.kind, png, False, None, 0.0, reason, outside)
+        if _touches_edge(writing):
+            outside = "writing runs over the box's edge" + (f"; {outside}" if outside else "")
+        return self._read_field(bits, writing, png, spec, outside)
+
+    def _outside(self, canvas: Mask, printed: Mask, rect: Rect, dx: int, dy: int) -> str | None:
+        """Writing beside a field where nothing is printed: a stroke 2 mm long or more, not a toner spot."""
+        y0, y1, x0, x1 = self._slice(rect.expanded(OUTSIDE_MM, OUTSIDE_MM / 2), dx, dy)
+        return "writing outside the box" if _has_stroke(canvas[y0:y1, x0:x1] & ~printed[y0:y1, x0:x1], SCALE) \
+            else None
+
+    def _read_field(self, bits: Mask, writing: _Writing, png: bytes, spec: FormField,
+                    outside: str | None) -> FieldReading:
+        """What the writing in a field says (``_field``: there is some)."""
+        reading = self._read_writing(bits, writing, png, spec)
+        return replace(reading, outside=outside) if outside else reading
+
+    def _read_writing(self, bits: Mask, writing: _Writing, png: bytes, spec: FormField) -> FieldReading:
         if not self.read_fields:
             return FieldReading(spec.name, spec.kind, png, True, None, 0.0, f"{spec.name}: written, not read")
         try:
@@ -910,7 +964,9 @@ class _Reader:
 
         They are ink runs at least ``STREAK_MM`` long, exactly along the image's rows or
         columns, and not lying on the form's own print (the contact field's outline is
-        such a run when the page is not skewed).
+        such a run when the page is not skewed). A run that mostly does lie on print (a
+        streak along a table's row) loses what of it does not: the part inside a field or
+        in the margin is the fax's.
         """
         form = self.geometry.form_rect
         ppm = _mm_px(to_page, form.center)
@@ -929,7 +985,9 @@ class _Reader:
         to_mm = np.asarray(np.linalg.inv(to_page), dtype=np.float64)
         printed = [r.expanded(1.0) for r in self.geometry.printed_rects()]
         # inside a box or field nothing is printed: a line there is the fax's (or the partner's)
-        blank = [r.expanded(-1.0) for r in self.geometry.outlined if r.w > 2.5 and r.h > 2.5]
+        outlined = [r for r in self.geometry.outlined if r.w > 2.5 and r.h > 2.5]
+        blank = [r.expanded(-1.0) for r in outlined]
+        inner = [r.expanded(-(self.geometry.box_line + 0.15)) for r in outlined]  # just inside the outline
         out = gray.copy()
         erased = 0
         for kernel in (np.ones((1, length), np.uint8), np.ones((length, 1), np.uint8)):
@@ -942,11 +1000,18 @@ class _Reader:
                 points = [_apply(to_mm, (x0 + x + bw * t / 10, y0 + y + bh * t / 10)) for t in range(11)]
                 if not any(_inside(form, p) for p in points):
                     continue  # outside the form: harmless
+                streak = labels[y:y + bh, x:x + bw] == i
                 if sum(any(_inside(r, p) for r in printed) and not any(_inside(r, p) for r in blank)
-                       for p in points) >= 9:
-                    continue  # the form's own line
+                       for p in points) >= 9:  # the form's own line, or a streak along it
+                    ys, xs = np.nonzero(streak)
+                    mx, my = _apply_all(to_mm, (xs + (x0 + x)).astype(np.float64), (ys + (y0 + y)).astype(np.float64))
+                    off = ~(_in_any(printed, mx, my) & ~_in_any(inner, mx, my))
+                    if off.sum() < length / 4:
+                        continue
+                    streak = np.zeros_like(streak)
+                    streak[ys[off], xs[off]] = True
                 region = out[y0 + y:y0 + y + bh, x0 + x:x0 + x + bw]
-                region[labels[y:y + bh, x:x + bw] == i] = 255
+                region[streak] = 255
                 erased += 1
         if erased:
             self.reasons.append("a streak across the form was ignored" if erased == 1
@@ -1147,6 +1212,21 @@ def _one_reference(candidates: Sequence[str]) -> str | None:
 
 def _inside(rect: Rect, point: tuple[float, float]) -> bool:
     return rect.x <= point[0] <= rect.right and rect.y <= point[1] <= rect.bottom
+
+
+def _apply_all(m: Matrix, x: npt.NDArray[np.float64],
+               y: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``_apply`` to many points at once."""
+    w = m[2, 0] * x + m[2, 1] * y + m[2, 2]
+    return (m[0, 0] * x + m[0, 1] * y + m[0, 2]) / w, (m[1, 0] * x + m[1, 1] * y + m[1, 2]) / w
+
+
+def _in_any(rects: Sequence[Rect], x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> Mask:
+    """Which points (mm) lie in one of ``rects``."""
+    inside = np.zeros(x.shape, dtype=bool)
+    for r in rects:
+        inside |= (x >= r.x) & (x <= r.right) & (y >= r.y) & (y <= r.bottom)
+    return inside
 
 
 def _rect_distance(rect: Rect, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -1407,7 +1487,8 @@ class _Writing:
 def _writing(bits: Mask, dots: bool = True) -> _Writing:
     """The characters written in a field's crop, left to right, and how many specks were left out.
 
-    Components overlapping across by half the narrower one are one glyph. Small ones
+    Components overlapping across by half the narrower one are one glyph (specks alone
+    are none, see ``STROKE_MM``). Small ones
     (under ``SMALL_GLYPH`` of the tallest glyph and under ``MIN_GLYPH_MM``... see
     ``_small``) are a decimal point when they sit low, between the first glyph and
     just after the last (with ``dots``: digits), else specks; a small solid blob (a toner spot) is never a
@@ -1430,7 +1511,17 @@ def _writing(bits: Mask, dots: bool = True) -> _Writing:
     if not merged:
         return _Writing(labels, (), 0)
     tallest = max(g.y1 - g.y0 for g in merged)
+
+    def stroke(i: int) -> bool:  # drawn by a pen: neither a speck nor a toner spot
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        return max(w, h) >= STROKE_MM * CROP_SCALE and not _blob(labels, _Glyph(x, y, x + w, y + h, (i,)))
+
     big = [g for g in merged if not _small(g, tallest) and not _blob(labels, g)]
+    # specks one above the other overlap across: alone in a field, without a stroke among them and with
+    # little ink, they are no writing (beside writing they stay glyphs, and the reading goes to review)
+    if big and not any(stroke(m) for g in big for m in g.members) and sum(
+            int(np.isin(labels[g.y0:g.y1, g.x0:g.x1], g.members).sum()) for g in big) < LOOSE_INK_MM2 * CROP_SCALE ** 2:
+        big = []
     if not big:
         loose = sum(int(np.isin(labels[g.y0:g.y1, g.x0:g.x1], g.members).sum()) for g in merged
                     if not _blob(labels, g))
@@ -1448,6 +1539,26 @@ def _writing(bits: Mask, dots: bool = True) -> _Writing:
         else:
             specks += 1
     return _Writing(labels, tuple(glyphs), specks)
+
+
+def _has_stroke(ink: Mask, scale: float) -> bool:
+    """A pen stroke in ``ink`` (at ``scale`` px/mm): something MIN_GLYPH_MM long or more, not a solid toner spot."""
+    if not ink.any():
+        return False
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        w, h, area = (int(v) for v in stats[i, 2:5])
+        if max(w, h) >= MIN_GLYPH_MM * scale and (max(w, h) > BLOB_MM * scale or area / (w * h) <= BLOB_FILL):
+            return True
+    return False
+
+
+def _touches_edge(writing: _Writing) -> bool:
+    """A character reaches the crop's edge: it runs into the field's outline, maybe beyond."""
+    labels = writing.labels
+    border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    members = [m for g in writing.glyphs if not g.dot for m in g.members]
+    return bool(np.isin(border, members).any())
 
 
 def _small(g: _Glyph, tallest: int) -> bool:

@@ -12,7 +12,8 @@ the bytes say nothing (fax-to-email gateways often label attachments
 
 Bad input never escapes as anything but ``UnreadablePage`` with a reason meant for
 an operator: "encrypted PDF", "corrupt PDF: ...", "no pages", "too many pages",
-"image too large", "corrupt image: ...", "unsupported attachment", "empty attachment".
+"image too large", "decompression bomb: ...", "corrupt image: ...", "unsupported attachment",
+"empty attachment".
 A PDF whose encryption needs no password to open (owner password or permissions
 only) is read like any other; pass ``refuse_encrypted=True`` to refuse those too.
 
@@ -43,6 +44,8 @@ RENDER_DPI = 200
 MAX_PAGES = 50
 # A3 at 300 dpi is 17.4 Mpx; a fax page at 200×200 dpi about 3.9 Mpx.
 MAX_PAGE_PIXELS = 30_000_000
+# An image inside a PDF page is decoded whole before it is scaled down: A3 at 600 dpi is 70 Mpx.
+MAX_IMAGE_PIXELS = 100_000_000
 
 _PDFIUM_LOCK = threading.Lock()
 _PDF_ERR_FILE = 2  # FPDF_ERR_FILE
@@ -142,6 +145,7 @@ def _pdf_pages(data: bytes, refuse_encrypted: bool) -> list[Image.Image]:
                                              f"{height / 72 * 25.4:.0f} mm")
                     if width < 1 or height < 1:
                         raise UnreadablePage(f"corrupt PDF: page {index + 1} has no size")
+                    _check_images(page, index, pdfium_c.FPDF_PAGEOBJ_IMAGE)
                     image = page.render(scale=scale, grayscale=True).to_pil().convert("L")
                 finally:
                     page.close()
@@ -150,6 +154,21 @@ def _pdf_pages(data: bytes, refuse_encrypted: bool) -> list[Image.Image]:
             return pages
         finally:
             doc.close()
+
+
+def _check_images(page: object, index: int, image_type: int) -> None:
+    """Refuse a page embedding an image too large to decode, before PDFium decodes it to render the page.
+
+    The sizes come from the images' dictionaries, so a few kilobytes of compressed zeros
+    claiming 100,000 × 100,000 pixels (a decompression bomb) cost nothing to find.
+    """
+    for found in page.get_objects(filter=[image_type]):  # type: ignore[attr-defined]
+        try:
+            width, height = found.get_px_size()
+        except Exception:  # PDFium could not tell: rendering will say what is wrong
+            continue
+        if width * height > MAX_IMAGE_PIXELS:
+            raise UnreadablePage(f"decompression bomb: page {index + 1} embeds an image of {width}×{height} pixels")
 
 
 def _pdfium_reason(exc: Exception) -> str:

@@ -42,7 +42,7 @@ from PIL import Image
 
 from parsers.faxform import FieldReading, FormGeometry, FormReading, Ocr, ReferenceCheck, read_form
 
-__all__ = ["OrderForm", "OrderFaxReading", "OrderedLine", "OrderedSheet", "REVIEW_BAR", "read_order_fax",
+__all__ = ["OrderForm", "OrderFaxReading", "OrderedLine", "OrderedSheet", "REVIEW_BAR", "page_png", "read_order_fax",
            "resolve_month_day"]
 
 log = logging.getLogger(__name__)
@@ -76,11 +76,12 @@ class OrderedSheet(Protocol):
 
 @dataclass(frozen=True)
 class OrderForm:
-    """The order sheet as printed: its geometry, the fields of a page's rows, and how its codes read.
+    """A paged order form as printed: its geometry, the fields of a page's rows, and how its codes read.
 
-    ``identify`` gives (order ID, page) for a page's code; ``check`` is the reference
-    check handed to ``read_form`` (the code as printed, or None). See
-    ``workflows.order_documents.order_fax_form``.
+    The order sheet is one (``workflows.order_documents.order_fax_form``), a buyer's
+    order form another (``buyer_fax_form``, read by ``parsers.buyerform``). ``identify``
+    gives (ID, page) for a page's code; ``check`` is the reference check handed to
+    ``read_form`` (the code as printed, or None).
     """
 
     geometry: FormGeometry
@@ -89,6 +90,7 @@ class OrderForm:
     date_field: str
     identify: Callable[[str], tuple[int, int] | None]
     check: ReferenceCheck
+    notes_field: str | None = None  # a free-text field for notes, if the form has one
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ def _read(images: Sequence[Image.Image], form: OrderForm, order_for: Callable[[i
     reasons: list[str] = []
     if len(images) > MAX_PAGES:
         reasons.append(f"only the first {MAX_PAGES} of {len(images)} pages were read")
-    page_pngs = tuple(_png(image) for image in images[:MAX_PAGES])
+    page_pngs = tuple(page_png(image) for image in images[:MAX_PAGES])
     found: list[_Page] = []
     orders: dict[int, None] = {}
     for index, image in enumerate(images[:MAX_PAGES], start=1):
@@ -401,7 +403,7 @@ def resolve_month_day(text: str, on_or_after: date) -> date | None:
     return None
 
 
-def _png(image: Image.Image) -> bytes:
+def page_png(image: Image.Image) -> bytes:
     """A page as received, as a 1-bit PNG (a fax page is black and white; it keeps the PNG small)."""
     out = io.BytesIO()
     page = image if image.mode == "1" else image.convert("L").point(lambda v: 255 if v >= 128 else 0, mode="1")

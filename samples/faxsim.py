@@ -13,6 +13,10 @@ The project's own tool for samples, tests and benchmarks of ``parsers.faxform``:
     page = write_field(page, geometry, "quantity_03", "2.5", rng)  # a quantity on the 3rd line
     page = write_field(page, geometry, "delivery_date", "11/25", rng)
 
+    page = rasterize(buyer_form_pdf, page=1)                    # a buyer's order form (buyer_form_geometry()):
+    page = write_field(page, geometry, "quantity_07", "12", rng)  # the same fields, row 7 of page 2
+    page = scrawl(page, geometry, "quantity_08", rng)             # something nobody can read
+
 Writing (``write_field``, ``write``) is set in a handwriting-like font when one is
 installed (Klee One, Debian's ``fonts-klee``), else in IPAex Gothic, each character
 a little bigger or smaller, turned, sheared, off the baseline and unevenly spaced.
@@ -45,7 +49,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from parsers.faxform import FormGeometry, Rect
 
 __all__ = ["FONT", "HANDWRITING_FONTS", "handwriting_font", "render_form", "rasterize", "mark", "write_name", "write",
-           "write_field", "deface", "degrade", "to_pdf", "to_tiff"]
+           "write_field", "scrawl", "deface", "degrade", "to_pdf", "to_tiff"]
 
 FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 # Handwriting-like fonts with digits, 月 and 日, the first installed wins (Klee One: fonts-klee).
@@ -351,6 +355,29 @@ def write_field(image: Image.Image, geometry: FormGeometry, name: str, text: str
                 font: str | None = None) -> Image.Image:
     """A copy of the page with ``text`` handwritten in the field ``name`` of ``geometry`` (see ``write``)."""
     return write(image, geometry, geometry.field_for(name).rect, text, rng, font=font)
+
+
+def scrawl(image: Image.Image, geometry: FormGeometry, name: str, rng: random.Random) -> Image.Image:
+    """A copy of the page with a scrawl in the field ``name``: loops and zigzags that are no character.
+
+    What a hurried hand leaves when it writes over its own writing, or crosses out:
+    one pen stroke wandering across most of the field, inside its outline.
+    """
+    page = image.convert("L").copy()
+    page.info = dict(image.info)
+    sx, sy = _scale(page, geometry)
+    s = (sx + sy) / 2
+    rect = geometry.field_for(name).rect.expanded(-(geometry.box_line + 1.0))
+    x0, y0, x1, y1 = _px(rect, sx, sy)
+    width = (x1 - x0) * rng.uniform(0.5, 0.8)
+    left = x0 + rng.uniform(0, (x1 - x0) - width)
+    turns = rng.randint(5, 8)
+    points = [(left + width * i / turns + rng.uniform(-0.1, 0.1) * width / turns,
+               y0 + (y1 - y0) * (rng.uniform(0.05, 0.35) if i % 2 else rng.uniform(0.65, 0.95)))
+              for i in range(turns + 1)]
+    points += [(x - width * rng.uniform(0.3, 0.6), y0 + (y1 - y0) * rng.uniform(0.2, 0.8)) for x, _ in points[-2:]]
+    _stroke(ImageDraw.Draw(page), _path(points, 8, 0.3 * s, rng), rng.uniform(0.35, 0.6) * s, rng.randint(0, 60), rng)
+    return page
 
 
 def deface(image: Image.Image, geometry: FormGeometry, what: Literal["qr", "reference_text"],

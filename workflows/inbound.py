@@ -25,6 +25,7 @@ from gateway.config import Settings
 from gateway.db import Database
 from gateway.errors import InvalidRequest, NotFound, TransitionRefused
 from gateway.fax import read_transmission_report
+from gateway.faxin import is_fax_order
 from gateway.models import (
     Document,
     FaxJob,
@@ -43,8 +44,10 @@ from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
 from parsers.mime import ParsedMail, parse_mail
 from parsers.registry import ParseContext, ParseResult, choose
 from workflows import credential_answers
+from workflows import fax_order as fax_orders
 from workflows.bounces import apply_bounce
 from workflows.fax_answers import FaxAnswer, read_pages
+from workflows.fax_order import FaxPages
 from workflows.faxes import finish_attempt
 from workflows.order import TOKYO, sheet_for
 from workflows.order_documents import OrderSheet
@@ -107,16 +110,20 @@ def process(db: Database, settings: Settings, inbound_id: int, verify_sender: Ve
             return None
         blob = session.get(RawBlob, row.sha256)
         assert blob is not None
-        raw, envelope_from, rcpt_tos = blob.data, row.mail_from, list(row.rcpt_tos)
+        raw, envelope_from, rcpt_tos, received_at = blob.data, row.mail_from, list(row.rcpt_tos), row.received_at
     # Parsing is the slow part and needs no lock: do it before the writing transaction.
-    parsed: tuple[ParsedMail, AutomaticVerdict, SenderAuth | None, FaxAnswer | None] | Exception
+    parsed: tuple[ParsedMail, AutomaticVerdict, SenderAuth | None, FaxAnswer | None, FaxPages | None] | Exception
     try:
         mail = parse_mail(raw)
         sender = verify_sender(raw, mail) if verify_sender else None
-        # Fax pages (a returned fax-back form) are read here too: OCR takes seconds.
-        fax = None if reply_tokens(rcpt_tos, mail, settings.mail_domain) else \
-            read_pages(mail, settings.secret_key, lambda order_id: _ordered_sheet(db, order_id))
-        parsed = (mail, classify_automatic(mail, envelope_from), sender, fax)
+        # Fax pages (an order faxed to us, a returned fax-back form) are read here too: OCR takes seconds.
+        fax, fax_order = None, None
+        if is_fax_order(rcpt_tos, mail, settings):
+            fax_order = fax_orders.read_delivery(mail, settings, received_at,
+                                                 lambda form_id: fax_orders.form_spec(db, settings, form_id))
+        elif not reply_tokens(rcpt_tos, mail, settings.mail_domain):
+            fax = read_pages(mail, settings.secret_key, lambda order_id: _ordered_sheet(db, order_id))
+        parsed = (mail, classify_automatic(mail, envelope_from), sender, fax, fax_order)
     except Exception as exc:
         parsed = exc
     with db.transaction() as session:
@@ -159,10 +166,13 @@ def _store_outcome(session: Session, row: InboundMessage, outcome: Outcome) -> N
 
 
 def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedMail,
-        verdict: AutomaticVerdict, sender: SenderAuth | None = None, fax: FaxAnswer | None = None) -> Outcome:
+        verdict: AutomaticVerdict, sender: SenderAuth | None = None, fax: FaxAnswer | None = None,
+        fax_order: FaxPages | None = None) -> Outcome:
     step = Step(session, settings, row, mail, sender)
     if step.mail.from_addr:
         row.from_addr = step.mail.from_addr
+    if fax_order is not None:
+        return _fax_order(step, fax_order)
     fax_outcome = _fax_report(step)
     if fax_outcome is not None:
         return fax_outcome
@@ -256,6 +266,15 @@ def _fax_answer(step: Step, fax: FaxAnswer) -> Outcome:
     except TransitionRefused as refused:
         return _outcome(step, InboundStatus.REFUSED, "fax", refused.reason, parse)
     return _outcome(step, InboundStatus.PROCESSED, "fax", f"{form.answer} applied from the fax-back form", parse)
+
+
+def _fax_order(step: Step, pages: FaxPages) -> Outcome:
+    """An order a buyer faxed to the order fax number: read, matched, placed or put to review."""
+    taken = fax_orders.take(step.session, step.settings, step.row, pages)
+    step.correlation = Correlation(fax_orders.OBJECT_TYPE if taken.fax_order_id else None, taken.fax_order_id,
+                                   "fax order")
+    _record_inbound(step)
+    return _outcome(step, taken.status, "fax_order", taken.reason, taken.parse)
 
 
 def _invitation_by_temp_id(session: Session, lookups: Sequence[str]) -> tuple[Invitation | None, str]:

@@ -28,13 +28,24 @@ references); the page part is checked by one character that needs no secret: it
 catches an OCR misreading of the page number, not a forgery (a forged page of a
 genuine order gains nothing the supplier could not write).
 
+The buyer's order form (注文書, ``render_buyer_form``) is the same kind of page, the
+other way round: the gateway prints it for a (buyer, supplier) pair, one of the
+supplier's products per row, and the buyer writes quantities and faxes it to the
+gateway. Every page has the same skeleton as the order sheet (registration marks,
+title band, a table whose last column holds a written field per row, the QR code and
+the page's code, ``TORII-FRM-<form id>-<check>-<page><page check>``); instead of the
+answer boxes it has a desired-delivery-date field (納品希望日) above the table and a
+notes field (備考) below it. ``BUYER_FORM_GEOMETRY`` says where; ``buyer_fax_form`` hands
+it to ``parsers.buyerform.read_buyer_form``. Its rows are 8 mm high, not 7: every row
+may be written in, and the room the answer boxes and the totals take on the order
+sheet goes to the writing; it keeps the order sheet's ``LINES_PER_PAGE`` rows a page.
+
 Text that does not fit its place is clipped with "…", never wrapped into the next:
 a product name or a note too long for its cell cannot reach the fields.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import time
@@ -43,37 +54,47 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from PIL import ImageFont
 
-from workflows.credentials import ALPHABET, normalize_credential
 from workflows.letters import Box, _clip, _english_date, _japanese_date, _qr_data_uri, pdf_from_html
 from workflows.mail import LANGUAGES, TEMPLATES_DIR
-from workflows.references import DIGIT, OCR_DIGITS, SEP, ReferenceScheme, matches
+from workflows.references import ReferenceScheme, page_code
 
 if TYPE_CHECKING:
-    from parsers.faxform import FormGeometry
+    from parsers.faxform import AnswerBox, FormField, FormGeometry, Rect
     from parsers.orderform import OrderForm
 
 __all__ = [
     "ANSWERS",
+    "BUYER_FORM_GEOMETRY",
     "DATE_FIELD",
     "LINES_PER_PAGE",
+    "NOTES_FIELD",
     "ORDER_FORM_GEOMETRY",
+    "BuyerFormGeometry",
+    "BuyerFormSheet",
+    "FormPageGeometry",
     "OrderSheet",
     "OrderSheetGeometry",
     "SheetLine",
     "SheetParty",
+    "buyer_fax_form",
+    "buyer_form_geometry",
+    "buyer_form_reference",
     "order_fax_form",
     "order_form_geometry",
     "order_reference",
     "page_code",
+    "parse_buyer_form_page_code",
+    "parse_buyer_form_reference",
     "parse_order_reference",
     "parse_page_code",
     "quantity_field_name",
+    "render_buyer_form",
     "render_delivery_note",
     "render_order_sheet",
 ]
@@ -151,6 +172,28 @@ class OrderSheet:
         return max(1, -(-len(self.lines) // LINES_PER_PAGE))
 
 
+@dataclass(frozen=True)
+class BuyerFormSheet:
+    """A buyer's order form for one supplier as printed: row n (1-based) orders ``rows[n - 1]``.
+
+    ``rows`` are (product name, unit, unit price in yen tax excluded or None, note);
+    ``fax_to`` is the number the buyer faxes the form to (the gateway's fax-order line).
+    """
+
+    form_id: int
+    buyer_name: str
+    buyer_fax: str
+    supplier_name: str
+    fax_to: str
+    rows: tuple[tuple[str, str, int | None, str], ...]
+    language: str = "ja"
+
+    @property
+    def pages(self) -> int:
+        """How many pages the form takes: ``LINES_PER_PAGE`` rows each, at least one."""
+        return max(1, -(-len(self.rows) // LINES_PER_PAGE))
+
+
 def _yen(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -171,42 +214,29 @@ class Column:
     width: float
 
 
-@dataclass(frozen=True)
-class OrderSheetGeometry:
-    """Where everything of an order sheet's page is, in mm from the top-left corner of A4 portrait.
+@dataclass(frozen=True, kw_only=True)
+class FormPageGeometry:
+    """What every page of our paged forms has, in mm from the top-left corner of A4 portrait.
 
-    Every page is laid out alike. ``marks`` are four solid squares in the page's
-    corners, nothing within 2 mm of them. The lines table has ``rows`` rows of
-    ``row_height`` from ``first_row_y``, in ``columns``; the last column holds each
-    row's deliverable-quantity field (``quantity_field``), an outline ``box_line``
-    wide inside the cell. The answer boxes and their labels keep 12 mm left and
-    right and 6 mm above and below clear of other print (circles are read there);
-    nothing is printed within ``qr_quiet_zone`` of the QR code.
+    ``marks`` are four solid squares in the page's corners, nothing within 2 mm of
+    them. The table has ``rows`` rows of ``row_height`` from ``first_row_y``, in
+    ``columns``; the ``field_column`` holds each row's written quantity field
+    (``quantity_field``), an outline ``box_line`` wide inside the cell. Nothing is
+    printed within ``qr_quiet_zone`` of the QR code; ``reference`` holds the page's
+    code in clear.
     """
+
+    field_column: ClassVar[str]
 
     page: Box
     marks: tuple[Box, Box, Box, Box]
     title: Box
     parties: Box
-    delivery: Box
     table_head: Box
     columns: tuple[Column, ...]
     first_row_y: float
     row_height: float
     rows: int
-    totals: Box
-    heading: Box
-    confirm: Box
-    confirm_label: Box
-    partial: Box
-    partial_label: Box
-    decline: Box
-    decline_label: Box
-    date_label: Box
-    date: Box
-    contact_label: Box
-    contact: Box
-    form_note: Box
     qr: Box
     qr_quiet_zone: float
     reference: Box
@@ -230,11 +260,38 @@ class OrderSheetGeometry:
         return Box(t.x, self.first_row_y + index * self.row_height, t.width, self.row_height)
 
     def quantity_field(self, index: int) -> Box:
-        """Row ``index``'s deliverable-quantity field: the outline's outer edge."""
-        column = self.column("deliverable")
+        """Row ``index``'s quantity field: the outline's outer edge."""
+        column = self.column(self.field_column)
         i = self.field_inset
         return Box(column.x + i, self.first_row_y + index * self.row_height + i, column.width - 2 * i,
                    self.row_height - 2 * i)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderSheetGeometry(FormPageGeometry):
+    """Where everything of an order sheet's page is (``FormPageGeometry``, and the fax-back block).
+
+    Every page is laid out alike; the field column holds each line's deliverable
+    quantity. The answer boxes and their labels keep 12 mm left and right and 6 mm
+    above and below clear of other print (circles are read there).
+    """
+
+    field_column: ClassVar[str] = "deliverable"
+
+    delivery: Box
+    totals: Box
+    heading: Box
+    confirm: Box
+    confirm_label: Box
+    partial: Box
+    partial_label: Box
+    decline: Box
+    decline_label: Box
+    date_label: Box
+    date: Box
+    contact_label: Box
+    contact: Box
+    form_note: Box
 
     @property
     def choices(self) -> dict[str, Box]:
@@ -254,9 +311,7 @@ def _choice(x: float) -> tuple[Box, Box]:
     return Box(x, 230.0, _BOX, _BOX), Box(x + _BOX + 2.0, 230.0, 32.0, _BOX)
 
 
-def _columns() -> tuple[Column, ...]:
-    widths = (("position", 8.0), ("product", 50.0), ("quantity", 16.0), ("unit", 12.0), ("price", 19.0),
-              ("amount", 22.0), ("note", 29.0), ("deliverable", 26.0))
+def _columns(widths: Sequence[tuple[str, float]]) -> tuple[Column, ...]:
     out, x = [], 14.0
     for key, width in widths:
         out.append(Column(key, x, width))
@@ -264,19 +319,28 @@ def _columns() -> tuple[Column, ...]:
     return tuple(out)
 
 
+_ORDER_COLUMNS = (("position", 8.0), ("product", 50.0), ("quantity", 16.0), ("unit", 12.0), ("price", 19.0),
+                  ("amount", 22.0), ("note", 29.0), ("deliverable", 26.0))
+# the skeleton every paged form shares: a page faxed back is located and named the same way
+_PAGE = Box(0.0, 0.0, 210.0, 297.0)
+_MARKS = (Box(9.0, 9.0, MARK, MARK), Box(196.0, 9.0, MARK, MARK), Box(196.0, 283.0, MARK, MARK),
+          Box(9.0, 283.0, MARK, MARK))
+_TITLE = Box(16.0, 16.0, 178.0, 11.0)
+_QR = Box(168.0, 246.0, 24.0, 24.0)
+_REFERENCE = Box(130.0, 274.0, 64.0, 6.0)
+
 _CONFIRM, _CONFIRM_LABEL = _choice(22.0)
 _PARTIAL, _PARTIAL_LABEL = _choice(78.0)
 _DECLINE, _DECLINE_LABEL = _choice(134.0)
 
 ORDER_FORM_GEOMETRY = OrderSheetGeometry(
-    page=Box(0.0, 0.0, 210.0, 297.0),
-    marks=(Box(9.0, 9.0, MARK, MARK), Box(196.0, 9.0, MARK, MARK), Box(196.0, 283.0, MARK, MARK),
-           Box(9.0, 283.0, MARK, MARK)),
-    title=Box(16.0, 16.0, 178.0, 11.0),
+    page=_PAGE,
+    marks=_MARKS,
+    title=_TITLE,
     parties=Box(14.0, 29.0, 182.0, 28.0),
     delivery=Box(14.0, 59.0, 182.0, 16.0),
     table_head=Box(14.0, 77.0, 182.0, 7.0),
-    columns=_columns(),
+    columns=_columns(_ORDER_COLUMNS),
     first_row_y=84.0,
     row_height=7.0,
     rows=LINES_PER_PAGE,
@@ -293,15 +357,60 @@ ORDER_FORM_GEOMETRY = OrderSheetGeometry(
     contact_label=Box(93.0, 246.0, 19.0, 12.0),
     contact=Box(113.0, 246.0, 45.0, 12.0),
     form_note=Box(22.0, 261.0, 138.0, 12.0),
-    qr=Box(168.0, 246.0, 24.0, 24.0),
+    qr=_QR,
     qr_quiet_zone=4.0,
-    reference=Box(130.0, 274.0, 64.0, 6.0),
+    reference=_REFERENCE,
     reference_font=3.5,
     box_line=0.5,
 )
 
-# What the supplier writes in, by field name (parsers.faxform.FormField.name).
+
+@dataclass(frozen=True, kw_only=True)
+class BuyerFormGeometry(FormPageGeometry):
+    """Where everything of a buyer's order form page is (``FormPageGeometry``, and its two other fields).
+
+    The field column holds each row's quantity; the desired-delivery-date field
+    (``date``, its label left of it) sits between the parties and the table, beside
+    the instructions (``heading``); the notes field (``notes``) below the table.
+    """
+
+    field_column: ClassVar[str] = "quantity"
+
+    date_label: Box
+    date: Box
+    heading: Box
+    notes_label: Box
+    notes: Box
+    form_note: Box
+
+
+BUYER_FORM_GEOMETRY = BuyerFormGeometry(
+    page=_PAGE,
+    marks=_MARKS,
+    title=_TITLE,
+    parties=Box(14.0, 29.0, 182.0, 22.0),
+    date_label=Box(16.0, 54.0, 26.0, 12.0),
+    date=Box(44.0, 54.0, 50.0, 12.0),
+    heading=Box(100.0, 54.0, 96.0, 12.0),
+    table_head=Box(14.0, 69.0, 182.0, 7.0),
+    columns=_columns((("position", 8.0), ("product", 78.0), ("unit", 14.0), ("price", 20.0), ("note", 32.0),
+                      ("quantity", 30.0))),
+    first_row_y=76.0,
+    row_height=8.0,
+    rows=LINES_PER_PAGE,
+    notes_label=Box(14.0, 223.0, 146.0, 5.0),
+    notes=Box(14.0, 229.0, 146.0, 28.0),
+    form_note=Box(14.0, 260.0, 112.0, 20.0),
+    qr=_QR,
+    qr_quiet_zone=4.0,
+    reference=_REFERENCE,
+    reference_font=3.5,
+    box_line=0.5,
+)
+
+# What the partner writes in, by field name (parsers.faxform.FormField.name).
 DATE_FIELD = "delivery_date"
+NOTES_FIELD = "notes"
 
 
 def quantity_field_name(row: int) -> str:
@@ -314,61 +423,102 @@ def order_form_geometry() -> FormGeometry:
     return _form_geometry()
 
 
-@lru_cache(maxsize=1)
-def _form_geometry() -> FormGeometry:
-    from parsers.faxform import AnswerBox, FormField, FormGeometry, Rect
+def buyer_form_geometry() -> FormGeometry:
+    """``BUYER_FORM_GEOMETRY`` as ``parsers.faxform.read_form`` takes it (and ``samples.faxsim`` fills it)."""
+    return _buyer_geometry()
 
-    g = ORDER_FORM_GEOMETRY
 
-    def rect(box: Box) -> Rect:
-        return Rect(box.x, box.y, box.width, box.height)
+def _rect(box: Box) -> Rect:
+    from parsers.faxform import Rect
 
-    labels = {"confirm": "受注します", "partial": "欠品あり", "decline": "お受けできません"}
-    fields = [FormField(DATE_FIELD, rect(g.date), "date", rect(g.date_label))]
-    fields += [FormField(quantity_field_name(i), rect(g.quantity_field(i)), "digits") for i in range(g.rows)]
+    return Rect(box.x, box.y, box.width, box.height)
+
+
+def _reader_geometry(g: FormPageGeometry, *, heading: Box, fields: Sequence[FormField], other_print: Sequence[Box],
+                     boxes: Sequence[AnswerBox] = (), contact: Box | None = None,
+                     contact_label: Box | None = None) -> FormGeometry:
+    """A paged form's page as ``read_form`` reads it: the skeleton, the rows' quantity fields, and ``fields``."""
+    from parsers.faxform import FormField, FormGeometry, Rect
+
     table = g.table
-    deliverable = g.column("deliverable")
+    column = g.column(g.field_column)
+    rows = [FormField(quantity_field_name(i), _rect(g.quantity_field(i)), "digits") for i in range(g.rows)]
     return FormGeometry(
         page_size=(g.page.width, g.page.height),
         marks=(g.marks[0].center, g.marks[1].center, g.marks[2].center, g.marks[3].center),
         mark_size=g.marks[0].width,
-        boxes=tuple(AnswerBox(key, rect(g.choices[key]), rect(g.choice_labels[key]), labels[key]) for key in ANSWERS),
-        qr=rect(g.qr),
-        reference_text=rect(g.reference),
-        heading=rect(g.heading),
-        contact=rect(g.contact),
-        contact_label=rect(g.contact_label),
-        fields=tuple(fields),
+        boxes=tuple(boxes),
+        qr=_rect(g.qr),
+        reference_text=_rect(g.reference),
+        heading=_rect(heading),
+        fields=(*fields, *rows),
         # the header and the table but the fields' column: their print is the form's own
-        other_print=(rect(g.title), rect(g.parties), rect(g.delivery),
-                     Rect(table.x, table.y, deliverable.x - table.x, table.height),
-                     rect(Box(deliverable.x, g.table_head.y, deliverable.width, g.table_head.height)),
-                     rect(g.totals), rect(g.form_note)),
+        other_print=(*(_rect(b) for b in other_print), Rect(table.x, table.y, column.x - table.x, table.height),
+                     _rect(Box(column.x, g.table_head.y, column.width, g.table_head.height))),
+        contact=_rect(contact) if contact else None,
+        contact_label=_rect(contact_label) if contact_label else None,
         box_line=g.box_line,
         qr_quiet_zone=g.qr_quiet_zone,
     )
 
 
-def order_fax_form(secret: bytes) -> OrderForm:
-    """The order sheet as ``parsers.orderform.read_order_fax`` reads it: geometry, rows, and the codes' check."""
+@lru_cache(maxsize=1)
+def _form_geometry() -> FormGeometry:
+    from parsers.faxform import AnswerBox, FormField
+
+    g = ORDER_FORM_GEOMETRY
+    labels = {"confirm": "受注します", "partial": "欠品あり", "decline": "お受けできません"}
+    return _reader_geometry(
+        g, heading=g.heading, fields=[FormField(DATE_FIELD, _rect(g.date), "date", _rect(g.date_label))],
+        other_print=(g.title, g.parties, g.delivery, g.totals, g.form_note),
+        boxes=tuple(AnswerBox(key, _rect(g.choices[key]), _rect(g.choice_labels[key]), labels[key])
+                    for key in ANSWERS),
+        contact=g.contact, contact_label=g.contact_label)
+
+
+@lru_cache(maxsize=1)
+def _buyer_geometry() -> FormGeometry:
+    from parsers.faxform import FormField
+
+    g = BUYER_FORM_GEOMETRY
+    return _reader_geometry(
+        g, heading=g.heading,
+        fields=[FormField(DATE_FIELD, _rect(g.date), "date", _rect(g.date_label)),
+                FormField(NOTES_FIELD, _rect(g.notes), "text", _rect(g.notes_label))],
+        other_print=(g.title, g.parties, g.form_note))
+
+
+def _fax_form(scheme: ReferenceScheme, geometry: FormGeometry, secret: bytes,
+              notes_field: str | None = None) -> OrderForm:
+    """A paged form as ``parsers.orderform`` reads it: geometry, the rows' fields, and its page codes' check."""
     from parsers.orderform import OrderForm
 
     def identify(text: str) -> tuple[int, int] | None:
-        return parse_page_code(text, secret)
+        return scheme.parse_page_code(text, secret)
 
     def check(text: str) -> str | None:
-        found = parse_page_code(text, secret)
-        return page_code(order_reference(found[0], secret), found[1]) if found else None
+        found = scheme.parse_page_code(text, secret)
+        return page_code(scheme.make(found[0], secret), found[1]) if found else None
 
-    return OrderForm(geometry=order_form_geometry(), lines_per_page=LINES_PER_PAGE,
+    return OrderForm(geometry=geometry, lines_per_page=LINES_PER_PAGE,
                      quantity_fields=tuple(quantity_field_name(i) for i in range(LINES_PER_PAGE)),
-                     date_field=DATE_FIELD, identify=identify, check=check)
+                     date_field=DATE_FIELD, identify=identify, check=check, notes_field=notes_field)
+
+
+def order_fax_form(secret: bytes) -> OrderForm:
+    """The order sheet as ``parsers.orderform.read_order_fax`` reads it: geometry, rows, and the codes' check."""
+    return _fax_form(ORDER_REFERENCES, order_form_geometry(), secret)
+
+
+def buyer_fax_form(secret: bytes) -> OrderForm:
+    """The buyer's order form as ``parsers.buyerform.read_buyer_form`` reads it (rows, date, notes, codes)."""
+    return _fax_form(FORM_REFERENCES, buyer_form_geometry(), secret, NOTES_FIELD)
 
 
 # --- references -------------------------------------------------------------------------------
 
 ORDER_REFERENCES = ReferenceScheme("ORD", "torii-order-reference")
-_PAGE_CODE = re.compile(rf"{ORDER_REFERENCES.pattern}{SEP}({DIGIT}{{2}})([A-Z0-9])(?![A-Z0-9])")
+FORM_REFERENCES = ReferenceScheme("FRM", "torii-form-reference")
 
 
 def order_reference(order_id: int, secret: bytes) -> str:
@@ -385,31 +535,28 @@ def parse_order_reference(text: str, secret: bytes) -> int | None:
     return page[0] if page else None
 
 
-def _page_check(reference: str, page: int) -> str:
-    digest = hashlib.sha256(f"{reference}/{page}".encode("ascii")).digest()
-    return ALPHABET[digest[0] % len(ALPHABET)]
-
-
-def page_code(reference: str, page: int) -> str:
-    """The code printed on page ``page`` (1-based) of the order sheet: ``<reference>-<page, 2 digits><check>``."""
-    if not 1 <= page <= 99:
-        raise ValueError("an order sheet has pages 1 to 99")
-    return f"{reference}-{page:02d}{_page_check(reference, page)}"
-
-
 def parse_page_code(text: str, secret: bytes) -> tuple[int, int] | None:
-    """(order ID, page) of the first genuine page code in ``text``, else None. Page and its check must agree."""
-    for match in matches(_PAGE_CODE, text):
-        order_id = ORDER_REFERENCES.genuine(match, secret)
-        if order_id is None:
-            continue
-        digits = match.group(3).translate(OCR_DIGITS)
-        if not digits.isdigit() or int(digits) < 1:
-            continue
-        page = int(digits)
-        if normalize_credential(match.group(4)) == _page_check(order_reference(order_id, secret), page):
-            return order_id, page
-    return None
+    """(order ID, page) of the first genuine order sheet page code in ``text`` (``page_code``), else None."""
+    return ORDER_REFERENCES.parse_page_code(text, secret)
+
+
+def buyer_form_reference(form_id: int, secret: bytes) -> str:
+    """``TORII-FRM-<id>-<check>``: names a buyer's order form (``gateway.models.BuyerForm``)."""
+    return FORM_REFERENCES.make(form_id, secret)
+
+
+def parse_buyer_form_reference(text: str, secret: bytes) -> int | None:
+    """The form ID of the first genuine form reference (or form page code) in ``text``, else None."""
+    found = FORM_REFERENCES.parse(text, secret)
+    if found is not None:
+        return found
+    page = FORM_REFERENCES.parse_page_code(text, secret)
+    return page[0] if page else None
+
+
+def parse_buyer_form_page_code(text: str, secret: bytes) -> tuple[int, int] | None:
+    """(form ID, page) of the first genuine page code of a buyer's order form in ``text``, else None."""
+    return FORM_REFERENCES.parse_page_code(text, secret)
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -495,13 +642,38 @@ class _Row:
 
 
 @dataclass(frozen=True)
+class _FormRow:
+    """A row of the buyer's order form as printed."""
+
+    position: str
+    product: str
+    unit: str
+    price: str
+    note: str
+
+
+@dataclass(frozen=True)
 class _Page:
     number: int
     code: str
     reference_font: float
     qr: str
-    rows: tuple[_Row, ...]
+    rows: tuple[_Row, ...] | tuple[_FormRow, ...]
     last: bool
+
+
+def _pages(reference: str, chunks: Sequence[tuple[_Row, ...] | tuple[_FormRow, ...]],
+           g: FormPageGeometry) -> list[_Page]:
+    """A paged form's pages, each with its code in clear and in its QR code."""
+    pages = []
+    for number, rows in enumerate(chunks, start=1):
+        code = page_code(reference, number)
+        pages.append(_Page(
+            number=number, code=code,
+            # DejaVu Sans Mono advances 0.602 em: long codes set smaller to fit their box
+            reference_font=round(min(g.reference_font, g.reference.width / (0.602 * len(code))), 2),
+            qr=_qr_data_uri(code), rows=rows, last=number == len(chunks)))
+    return pages
 
 
 @dataclass(frozen=True)
@@ -571,15 +743,8 @@ def render_order_sheet(sheet: OrderSheet, *, reference: str, reply_address: str 
     _check_reference(reference)
     language = sheet.language if sheet.language in LANGUAGES else LANGUAGES[0]
     g = ORDER_FORM_GEOMETRY
-    pages = []
-    for number in range(1, sheet.pages + 1):
-        chunk = sheet.lines[(number - 1) * LINES_PER_PAGE:number * LINES_PER_PAGE]
-        code = page_code(reference, number)
-        pages.append(_Page(
-            number=number, code=code,
-            # DejaVu Sans Mono advances 0.602 em: long codes set smaller to fit their box
-            reference_font=round(min(g.reference_font, g.reference.width / (0.602 * len(code))), 2),
-            qr=_qr_data_uri(code), rows=tuple(_row(line) for line in chunk), last=number == sheet.pages))
+    pages = _pages(reference, [tuple(_row(line) for line in sheet.lines[n * LINES_PER_PAGE:(n + 1) * LINES_PER_PAGE])
+                               for n in range(sheet.pages)], g)
     context = {
         **_context(sheet, language),
         "pages": pages,
@@ -595,6 +760,45 @@ def render_order_sheet(sheet: OrderSheet, *, reference: str, reply_address: str 
     pdf = pdf_from_html(html)
     log.info("order %s: order sheet (%s, %d lines, %d pages) rendered in %.0f ms, %d bytes", sheet.order_id,
              language, len(sheet.lines), len(pages), (time.perf_counter() - started) * 1000, len(pdf))
+    return pdf
+
+
+def render_buyer_form(sheet: BuyerFormSheet, *, reference: str) -> bytes:
+    """The buyer's order form (注文書) for one supplier as a PDF: ``sheet.pages`` A4 pages of ``LINES_PER_PAGE`` rows.
+
+    Every page is a whole form: the supplier, the fax number to send it to, the buyer,
+    the desired-delivery-date field, its share of the supplier's products (No., name,
+    unit, unit price, note) each with an empty quantity field, the notes field, and
+    the page's code (``reference``, see :func:`buyer_form_reference`) in clear and in
+    a QR code. Rows past the last product keep their field (the outlines locate the
+    form), with nothing printed beside it. Japanese unless ``sheet.language`` is "en".
+    Raises ValueError for a malformed reference.
+    """
+    _check_reference(reference)
+    language = sheet.language if sheet.language in LANGUAGES else LANGUAGES[0]
+    g = BUYER_FORM_GEOMETRY
+    room = {key: g.column(key).width - 2.5 for key in ("product", "unit", "note")}  # less the cell's padding
+    rows = tuple(_FormRow(position=str(n), product=_fit(name, room["product"], CELL["product"][1]),
+                          unit=_fit(unit, room["unit"], CELL["unit"][1]), price=_money(price),
+                          note=_fit(note, room["note"], CELL["note"][1]))
+                 for n, (name, unit, price, note) in enumerate(sheet.rows, start=1))
+    pages = _pages(reference, [rows[n * LINES_PER_PAGE:(n + 1) * LINES_PER_PAGE] for n in range(sheet.pages)], g)
+    context = {
+        "sheet": sheet,
+        "supplier": _one_line(sheet.supplier_name, CLIP["party"]),
+        "buyer": _one_line(sheet.buyer_name, CLIP["party"]),
+        "buyer_fax": _one_line(sheet.buyer_fax, 16),
+        "fax_to": _one_line(sheet.fax_to, 16),
+        "pages": pages,
+        "page_count": len(pages),
+        "reference": reference,
+        "g": g,
+    }
+    html = _environment().get_template(f"orders/buyer_form.{language}.html").render(context)
+    started = time.perf_counter()
+    pdf = pdf_from_html(html)
+    log.info("buyer form %s: order form (%s, %d rows, %d pages) rendered in %.0f ms, %d bytes", sheet.form_id,
+             language, len(sheet.rows), len(pages), (time.perf_counter() - started) * 1000, len(pdf))
     return pdf
 
 

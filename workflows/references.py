@@ -1,9 +1,17 @@
 """References printed on our paper (letters, order sheets) and in their QR codes: ``TORII-<KIND>-<id>-<check>``.
 
+The kinds: ``TORII-INV`` invitations (``workflows.letters``), ``TORII-ORD`` orders and
+``TORII-FRM`` buyers' order forms (``workflows.order_documents``).
+
 The check is 6 characters of the credential alphabet taken from an HMAC of the
 kind and the ID (~27 bits), so a forged or mistyped reference does not parse.
 Parsing tolerates what OCR and typing do: full-width characters, lower case,
 spaces or no dashes, and O/I/L/S/B/Z/G read for the digits they look like.
+
+A paged form prints a page code on every page, ``<reference>-<page, 2 digits><page check>``
+(``TORII-ORD-123-K7M2PX-01A``): the page check is one character that needs no secret; it
+catches an OCR misreading of the page number, not a forgery (a forged page of a genuine
+reference gains nothing its holder could not write).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ _LETTER = {"O": "[O0Q]", "I": "[I1L|]", "L": "[L1I|]", "S": "[S5]", "B": "[B8]",
 
 
 class ReferenceScheme:
-    """One kind of reference: ``TORII-INV`` for invitations, ``TORII-ORD`` for orders."""
+    """One kind of reference: ``TORII-INV`` for invitations, ``TORII-ORD`` for orders, ``TORII-FRM`` for order forms."""
 
     def __init__(self, kind: str, hmac_label: str) -> None:
         self.prefix = f"TORII-{kind}"
@@ -35,6 +43,8 @@ class ReferenceScheme:
         # group 1: the ID's digits; group 2: the check; what follows is the caller's (a page code).
         self.pattern = rf"T[O0Q]R[I1L|]{{2}}{SEP}{kind_pattern}{SEP}({DIGIT}{{1,12}}?){SEP}([A-Z0-9]{{{CHECK_LENGTH}}})"
         self._whole = re.compile(rf"{self.pattern}(?![A-Z0-9])")
+        # groups 3 and 4: the page's two digits and their check
+        self._page = re.compile(rf"{self.pattern}{SEP}({DIGIT}{{2}})([A-Z0-9])(?![A-Z0-9])")
 
     def check(self, object_id: int, secret: bytes) -> str:
         digest = hmac.new(secret, f"{self.hmac_label}:{object_id}".encode("ascii"), hashlib.sha256).digest()
@@ -66,6 +76,32 @@ class ReferenceScheme:
             if object_id is not None:
                 return object_id
         return None
+
+    def parse_page_code(self, text: object, secret: bytes) -> tuple[int, int] | None:
+        """(ID, page) of the first genuine page code in ``text``, else None. Page and its check must agree."""
+        for match in matches(self._page, text):
+            object_id = self.genuine(match, secret)
+            if object_id is None:
+                continue
+            digits = match.group(3).translate(OCR_DIGITS)
+            if not digits.isdigit() or int(digits) < 1:
+                continue
+            page = int(digits)
+            if normalize_credential(match.group(4)) == _page_check(self.make(object_id, secret), page):
+                return object_id, page
+        return None
+
+
+def page_code(reference: str, page: int) -> str:
+    """The code printed on page ``page`` (1-based) of a paged form: ``<reference>-<page, 2 digits><check>``."""
+    if not 1 <= page <= 99:
+        raise ValueError("a form has pages 1 to 99")
+    return f"{reference}-{page:02d}{_page_check(reference, page)}"
+
+
+def _page_check(reference: str, page: int) -> str:
+    digest = hashlib.sha256(f"{reference}/{page}".encode("ascii")).digest()
+    return ALPHABET[digest[0] % len(ALPHABET)]
 
 
 def fold(text: object) -> str:

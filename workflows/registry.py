@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.models import Base, FaxJob, Invitation, Order, OrderLine, OutboundMessage, Supplier
+from gateway.errors import InvalidRequest
+from gateway.models import Base, FaxJob, FaxOrder, Invitation, Order, OrderLine, OutboundMessage, Supplier
 from parsers.order_reply import LineRef
-from workflows import invitation, order
+from workflows import fax_order, invitation, order
 from workflows.machine import Machine
 
 
@@ -45,6 +46,10 @@ def _order_reply_context(session: Session, obj: Order) -> dict[str, Any]:
                                  for line in lines)}
 
 
+def _answered_by_accepting(*_args: Any, **_kwargs: Any) -> None:
+    raise InvalidRequest("a fax order is corrected and accepted with POST /api/fax-orders/{id}/accept")
+
+
 WORKFLOWS: dict[str, WorkflowSpec] = {
     invitation.OBJECT_TYPE: WorkflowSpec(
         object_type=invitation.OBJECT_TYPE,
@@ -68,6 +73,17 @@ WORKFLOWS: dict[str, WorkflowSpec] = {
         answerer="the supplier",
         reply_context=_order_reply_context,
         after_fax=order.after_fax,
+    ),
+    fax_order.OBJECT_TYPE: WorkflowSpec(
+        object_type=fax_order.OBJECT_TYPE,
+        model=FaxOrder,
+        machine=fax_order.MACHINE,  # type: ignore[arg-type]
+        after_delivery=fax_order.after_delivery,
+        answer=_answered_by_accepting,
+        answers=frozenset(),  # reviewed fax orders are corrected and accepted through /api/fax-orders
+        expected_sender=lambda _session, _obj: None,
+        answerer="nobody: fax orders are not answered by mail",
+        after_fax=fax_order.after_fax,
     ),
 }
 

@@ -1,0 +1,558 @@
+"""read_free_form: a buyer's own order sheet, read from the words on its pages.
+
+The pages come from ``parsers.pagetext`` (a text layer, or OCR): words with their
+place in mm and a confidence. Buyers' sheets differ in everything but their parts,
+which this module looks for by their labels and their shape:
+
+- the item table: a header line naming at least an item column (品名, 商品名, Item …)
+  and a quantity column (数量, Qty …), maybe unit, unit price, amount and No.; the
+  rows below it, each word in the column whose header it sits under, until a line
+  such as 合計 or 備考; a page without a header carries on with the last page's
+  columns (a table running onto page 2);
+- without any header, item lines: a line ending in a quantity with a unit
+  (``キャベツ　　10玉``, ``トマト 3ケース``);
+- the delivery date after its label (納品希望日, お届け日, Delivery date …), or a date on a
+  line that says it is for delivery (``11/25(水)着でお願いします``), resolved against the
+  day the fax arrived (``parsers.dates``);
+- the buyer's name after 店名 / 会社名 / From …, the buyer's fax number (a FAX number
+  not on the addressee's line), the addressee before 御中, and notes after 備考.
+
+Every value is a ``Field``: the text as read, the normalized value, a confidence,
+the page and the box it came from, and a reason when it is not sure. Confidence
+starts from the words' (1.0 from a text layer, Tesseract's from OCR) and is lowered
+by what does not fit: a quantity that does not parse, quantity × unit price ≠ amount,
+a date before the fax arrived or a weekday that does not match its date; it is raised
+when an independent check agrees (the amount, the weekday). Pure: it never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from gateway.fax import BadFaxNumber, normalize_fax_number
+from parsers.dates import find_dates
+from parsers.normalize import fold_compact, fold_for_match
+from parsers.pagetext import PageText, Word
+from parsers.units import NUMBER_PATTERN, parse_number, read_quantity, unit_of
+
+__all__ = ["Field", "ItemLine", "FreeFormReading", "read_free_form", "Box", "MAX_QUANTITY", "LATEST_DAYS"]
+
+Box = tuple[float, float, float, float]
+Column = Literal["no", "item", "quantity", "unit", "price", "amount"]
+
+MAX_QUANTITY = Decimal(10_000)
+LATEST_DAYS = 62  # a delivery date further off than this is more likely misread than meant
+CHECKED = 0.97  # what an independent check that agrees makes a value worth
+DOUBTFUL = 0.5  # what a value is worth when a check disagrees
+
+_HEADER_LABELS: tuple[tuple[Column, re.Pattern[str]], ...] = (
+    ("no", re.compile(r"^(?:no\.?|番号|#|№|項)$")),
+    ("item", re.compile(r"^(?:品名|商品名|品目|品物|商品|品名・規格|品名/規格|商品名・規格|item|items|description|"
+                        r"product|productname|name)")),
+    ("quantity", re.compile(r"^(?:数量|数|個数|注文数|発注数|注文数量|発注数量|qty|quantity|q'ty)")),
+    ("unit", re.compile(r"^(?:単位|unit)$")),
+    ("price", re.compile(r"^(?:単価|unitprice|price|価格|@)")),
+    ("amount", re.compile(r"^(?:金額|amount|小計|subtotal|合計金額|計)$")),
+)
+_STOP = re.compile(r"^(?:合計|小計|総計|総合計|計|total|subtotal|備考|摘要|notes?|remarks|以上|通信欄|連絡事項)")
+_DATE_LABEL = re.compile(r"(納品希望日|納品予定日|納品日|納入日|納入希望日|希望納期|納期|"
+                         r"お届け希望日|お届け日|お届日|配達希望日|配達日|着日|着希望日|deliverydate|requesteddelivery|delivery|deliveron|requireddate|datedue)"
+                         r"[:：]?")
+_DELIVERY_CUE = re.compile(r"着|納品|納入|お届け|届け|配達|deliver", re.I)
+_NOT_DELIVERY = re.compile(r"発行日|注文日|発注日|送信日|作成日|記入日|受信|orderdate|issued|sent", re.I)
+_BUYER_LABEL = re.compile(r"(店名|店舗名|貴社名|御社名|会社名|社名|発注者|注文者|ご注文者|発注元|お名前|氏名|"
+                          r"from|buyer|customer|company)[:：]?")
+_NOTE_LABEL = re.compile(r"(備考|摘要|通信欄|連絡事項|notes?|remarks|comments?)[:：]?")
+_ADDRESSEE = re.compile(r"(.+?)(?:御中|様|宛|殿)")
+_TO_LABEL = re.compile(r"^(?:宛先|to|送付先)[:：]?")
+_FAX_NUMBER = re.compile(r"fax(?:番号|no\.?)?[:：]?\s*((?:\+|0)[\d\-() ]{8,16}\d)", re.I)
+_NOT_ITEM = re.compile(r"tel|fax|〒|年|月\d|日\(|御中|様|お願い|合計|小計|注文|発注|納品|着|いつも|下記|以上|"
+                       r"no\.|ページ|page", re.I)
+_TRAILING_QUANTITY = re.compile(rf"^(?P<item>.+?)\s*(?P<qty>{NUMBER_PATTERN})\s*(?P<unit>\S{{1,4}})$")
+_YEN = re.compile(r"[¥￥\\円,，\s]|yen|jpy", re.I)
+
+
+@dataclass(frozen=True)
+class Field:
+    text: str  # as read ("" when nothing was there)
+    value: str | None  # normalized: "2.5", "2026-11-25", "+81355550101"; None when unreadable
+    confidence: float  # 0..1
+    page: int  # 1-based
+    box: Box  # x0, top, x1, bottom in mm on that page
+    reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": self.text, "value": self.value, "confidence": round(self.confidence, 3), "page": self.page,
+                "box": [round(v, 1) for v in self.box], "reason": self.reason}
+
+    def doubted(self, reason: str, confidence: float = DOUBTFUL) -> Field:
+        return Field(self.text, self.value, min(self.confidence, confidence), self.page, self.box,
+                     "; ".join(r for r in (self.reason, reason) if r))
+
+    def checked(self) -> Field:
+        return Field(self.text, self.value, max(self.confidence, CHECKED), self.page, self.box, self.reason)
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    item: Field
+    quantity: Field
+    unit: Field | None = None  # the written unit (value: the unit's label, e.g. "ケース")
+    price: Field | None = None
+    amount: Field | None = None
+
+
+@dataclass(frozen=True)
+class FreeFormReading:
+    lines: tuple[ItemLine, ...]
+    delivery_date: Field | None
+    buyer_name: Field | None
+    buyer_fax: Field | None
+    supplier_name: Field | None
+    note: Field | None
+    layout: str  # "table" (a header was found) or "list"
+    reasons: tuple[str, ...] = field(default=())
+
+
+# --- lines of words ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Line:
+    page: int
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def folded(self) -> str:
+        return fold_for_match(self.text)
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+
+def _lines(page: PageText) -> list[_Line]:
+    by_line: dict[int, list[Word]] = {}
+    for word in page.words:
+        if word.text.strip():
+            by_line.setdefault(word.line, []).append(word)
+    lines = [_Line(page.number, tuple(sorted(words, key=lambda w: w.x0))) for _, words in sorted(by_line.items())]
+    return sorted(lines, key=lambda line: line.top)
+
+
+def _field(words: Sequence[Word], page: int, value: str | None, *, text: str | None = None,
+           reason: str | None = None) -> Field:
+    box = (min(w.x0 for w in words), min(w.top for w in words), max(w.x1 for w in words),
+           max(w.bottom for w in words)) if words else (0.0, 0.0, 0.0, 0.0)
+    confidence = min((w.conf for w in words), default=0.0) if value is not None else 0.0
+    joined = text if text is not None else _join(words)
+    return Field(joined, value, confidence, page, box, reason)
+
+
+def _join(words: Iterable[Word]) -> str:
+    return " ".join(w.text for w in words).strip()
+
+
+def _after(line: _Line, label: re.Pattern[str], *, whole_line: bool = False) -> tuple[list[Word], str] | None:
+    """What follows the label on ``line``: the rest of the label's own word, else the next word (a cell to the
+    right); with ``whole_line`` every word after the label. None without the label."""
+    for i, word in enumerate(line.words):
+        folded = fold_for_match(word.text)
+        match = label.search(folded)
+        if not match:
+            continue
+        rest = word.text[_original_end(word.text, match.end()):].strip(" :：")
+        after = list(line.words[i + 1:]) if whole_line else list(line.words[i + 1:i + 2])
+        if rest:
+            return [word, *after] if whole_line else [word], " ".join([rest, *(w.text for w in after)]) \
+                if whole_line else rest
+        return after, " ".join(w.text for w in after)
+    return None
+
+
+def _original_end(text: str, folded_end: int) -> int:
+    """The index in ``text`` where its folded form's first ``folded_end`` characters end."""
+    for end in range(len(text) + 1):
+        if len(fold_for_match(text[:end])) >= folded_end:
+            return end
+    return len(text)
+
+
+# --- the item table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Columns:
+    spans: tuple[tuple[Column, float, float], ...]  # each header's kind and x extent, left to right
+
+    def assign(self, words: Sequence[Word]) -> dict[Column, list[Word]]:
+        """Each word of a row in its column: the item is what starts left of the next column's header; the
+        words after it go, in order, to the columns right of it that can hold them, nearest overall (a
+        right-aligned 4 under a centred 数量 may sit nearer 単価, but then 2,980 and 11,920 would share 金額)."""
+        kinds = [kind for kind, _, _ in self.spans]
+        cells: dict[Column, list[Word]] = {}
+        item_at = kinds.index("item")
+        after_item = self.spans[item_at + 1][1] if item_at + 1 < len(self.spans) else math.inf
+        rest: list[Word] = []
+        for word in words:
+            if word.x1 <= self.spans[item_at][1] - 1 and item_at > 0:
+                cells.setdefault(self.spans[0][0], []).append(word)  # the No. column
+            elif word.x0 < after_item - 1 and not rest:
+                cells.setdefault("item", []).append(word)
+            else:
+                rest.append(word)
+        right = list(range(item_at + 1, len(kinds)))
+        for word, index in zip(rest, self._placed(rest, right), strict=True):
+            if index is None:  # fits no column: it stays where it sits, so an unreadable quantity is seen as one
+                index = min(right, key=lambda i: self._distance(i, word))
+            cells.setdefault(kinds[index], []).append(word)
+        return cells
+
+    def _placed(self, words: Sequence[Word], columns: Sequence[int]) -> list[int | None]:
+        """The cheapest left-to-right placing of ``words`` in ``columns`` (None: a stray mark, left out)."""
+        inf = math.inf
+        # best[j]: cost of the words so far with the last placed one in columns[j] (len(columns): none placed yet)
+        best = [inf] * len(columns) + [0.0]
+        choices: list[list[tuple[int, int | None]]] = []
+        for word in words:
+            new = [inf] * (len(columns) + 1)
+            back: list[tuple[int, int | None]] = [(len(columns), None)] * (len(columns) + 1)
+            for last, cost in enumerate(best):
+                if cost == inf:
+                    continue
+                if cost + _STRAY < new[last]:  # leave the word out
+                    new[last], back[last] = cost + _STRAY, (last, None)
+                start = 0 if last == len(columns) else last
+                for j in range(start, len(columns)):
+                    if not _fits(self.spans[columns[j]][0], word.text):
+                        continue
+                    step = cost + self._distance(columns[j], word) + (_STACKED if j == last else 0.0)
+                    if step < new[j]:
+                        new[j], back[j] = step, (last, columns[j])
+            best = new
+            choices.append(back)
+        placed: list[int | None] = []
+        state = min(range(len(best)), key=best.__getitem__)
+        for back in reversed(choices):
+            previous, column = back[state]
+            placed.append(column)
+            state = previous
+        return placed[::-1]
+
+    def _distance(self, index: int, word: Word) -> float:
+        _, x0, x1 = self.spans[index]
+        return max(x0 - word.x1, word.x0 - x1, 0.0)
+
+
+_STRAY = 40.0  # mm: what leaving a word out of every column costs
+_STACKED = 12.0  # mm: what a second word in one column costs (cells hold one value)
+
+
+def _fits(kind: Column, text: str) -> bool:
+    folded = fold_compact(text)
+    if kind == "quantity":
+        return read_quantity(text) is not None
+    if kind == "unit":
+        return unit_of(folded) is not None or (bool(folded) and len(folded) <= 4 and not re.search(r"\d", folded))
+    if kind in ("price", "amount"):
+        return parse_number(re.sub(r"[.](?=\d{3}(?!\d))", "", _YEN.sub("", folded))) is not None
+    return True
+
+
+# A header word OCR got half right ("疲名" for 品名, "単個" for 単価, "交額" for 金額): one character is enough
+# once the line has a quantity column and another label for sure.
+_HEADER_HINTS: tuple[tuple[Column, str], ...] = (("item", "品名商"), ("price", "価"), ("amount", "金額"),
+                                                 ("unit", "位"), ("price", "単"))
+
+
+def _header(line: _Line) -> _Columns | None:
+    found: dict[Column, tuple[float, float]] = {}
+    unknown: list[Word] = []
+    for word in line.words:
+        folded = fold_for_match(word.text).strip("|[]()")
+        for kind, pattern in _HEADER_LABELS:
+            if kind not in found and pattern.search(folded):
+                found[kind] = (word.x0, word.x1)
+                break
+        else:
+            unknown.append(word)
+    if "quantity" not in found or len(found) < 2 or len(line.words) > 10:
+        return None
+    for word in unknown:
+        folded = fold_for_match(word.text)
+        if not 1 < len(folded) <= 4:
+            continue
+        for kind, hints in _HEADER_HINTS:
+            if kind not in found and any(ch in folded for ch in hints):
+                found[kind] = (word.x0, word.x1)
+                break
+    if "item" not in found:
+        return None
+    return _Columns(tuple(sorted(((kind, x0, x1) for kind, (x0, x1) in found.items()), key=lambda t: t[1])))
+
+
+def _number_field(words: Sequence[Word], page: int, *, money: bool) -> Field | None:
+    if not words:
+        return None
+    text = _join(words)
+    raw = _YEN.sub("", fold_compact(text))
+    if money:
+        # Fax OCR reads thousands commas as periods: yen amounts have no decimals.
+        raw = re.sub(r"[.](?=\d{3}(?!\d))", "", raw)
+    number = parse_number(raw)
+    if number is None:
+        return _field(words, page, None, reason=f"not a number: {text!r}")
+    return _field(words, page, str(number))
+
+
+def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: int) -> tuple[Field, Field | None]:
+    text = _join(words)
+    quantity = read_quantity(text) if words else None
+    unit_field: Field | None = None
+    if unit_words:
+        unit_text = _join(unit_words)
+        unit = unit_of(fold_compact(unit_text))
+        unit_field = _field(unit_words, page, unit.label if unit else None,
+                            reason=None if unit else f"unknown unit {unit_text!r}")
+    if quantity is None:
+        return _field(words, page, None, reason=f"quantity unreadable: {text!r}" if words else "no quantity"), \
+            unit_field
+    if quantity.unit is not None:
+        unit_field = unit_field or _field(words, page, quantity.unit.label, text=text)
+    amount = quantity.amount
+    value_field = _field(words, page, str(amount))
+    if amount <= 0 or amount > MAX_QUANTITY:
+        value_field = value_field.doubted(f"quantity {amount} out of range", 0.0)
+    return value_field, unit_field
+
+
+def _table_row(line: _Line, columns: _Columns) -> ItemLine | None:
+    cells = columns.assign(line.words)
+    item_words = cells.get("item", [])
+    if not item_words or not _item_text(_join(item_words)):
+        return None
+    quantity_words = cells.get("quantity", [])
+    unit_words = cells.get("unit", [])
+    if not quantity_words:
+        # An item name running into the quantity column ("トマト 3ケース" in one cell).
+        split = _split_trailing_quantity(item_words)
+        if split is not None:
+            item_words, quantity_words = split
+        elif unit_words and read_quantity(_join(unit_words)) is None:
+            quantity_words, unit_words = unit_words, []  # "十数" under 単位: a quantity nobody can read
+        else:
+            return None
+    quantity, unit = _quantity_fields(quantity_words, unit_words, line.page)
+    price = _number_field(cells.get("price", []), line.page, money=True)
+    amount = _number_field(cells.get("amount", []), line.page, money=True)
+    quantity = _cross_check(quantity, price, amount)
+    return ItemLine(_field(item_words, line.page, _item_text(_join(item_words))), quantity, unit, price, amount)
+
+
+def _cross_check(quantity: Field, price: Field | None, amount: Field | None) -> Field:
+    """Quantity × unit price = amount, when the sheet has both: the check that catches a misread digit."""
+    if quantity.value is None or price is None or amount is None or price.value is None or amount.value is None:
+        return quantity
+    if Decimal(quantity.value) * Decimal(price.value) == Decimal(amount.value):
+        if min(price.confidence, amount.confidence) >= DOUBTFUL:
+            return quantity.checked()
+        return quantity
+    return quantity.doubted(f"{quantity.value} × {price.value} ≠ {amount.value}")
+
+
+def _item_text(text: str) -> str:
+    """The item's name without a leading row number ("1", "1.", "①")."""
+    return re.sub(r"^\s*(?:\d{1,3}[.)．]?\s+|[①-⑳]\s*)", "", text).strip()
+
+
+def _split_trailing_quantity(words: Sequence[Word]) -> tuple[list[Word], list[Word]] | None:
+    if len(words) >= 2 and read_quantity(words[-1].text) is not None:
+        return list(words[:-1]), [words[-1]]
+    if len(words) >= 3 and parse_number(words[-2].text) is not None and unit_of(fold_compact(words[-1].text)):
+        return list(words[:-2]), list(words[-2:])
+    return None
+
+
+def _table(lines: Sequence[_Line]) -> tuple[list[ItemLine], set[int]] | None:
+    """The rows under the item table's header (on every page); None when no page has a header."""
+    rows: list[ItemLine] = []
+    used: set[int] = set()
+    columns: _Columns | None = None
+    in_table = False
+    page = 0
+    for index, line in enumerate(lines):
+        if line.page != page:
+            page, in_table = line.page, columns is not None  # a table runs on onto the next page
+        header = _header(line)
+        if header is not None:
+            columns, in_table = header, True
+            used.add(index)
+            continue
+        if not in_table or columns is None:
+            continue
+        if _STOP.search(line.folded):
+            in_table = False
+            continue
+        row = _table_row(line, columns)
+        if row is not None:
+            rows.append(row)
+            used.add(index)
+    return (rows, used) if columns is not None else None
+
+
+def _list_line(line: _Line) -> ItemLine | None:
+    """A name, then a quantity with its unit, as separate words or run together in one."""
+    words = list(line.words)
+    split = _split_trailing_quantity(words)
+    if split is not None:
+        item_words, quantity_words = split
+        quantity, unit = _quantity_fields(quantity_words, [], line.page)
+        if unit is None:
+            return None  # a bare number at the end of a line is not a quantity without its unit
+        item = _item_text(_join(item_words))
+        item_field = _field(item_words, line.page, item)
+    else:
+        match = _TRAILING_QUANTITY.match(fold_compact(line.text))
+        written_unit = unit_of(match.group("unit")) if match else None
+        if match is None or written_unit is None or len(words) != 1:
+            return None
+        item = _item_text(match.group("item"))
+        item_field = _field(words, line.page, item, text=item)
+        quantity = _field(words, line.page, str(parse_number(match.group("qty"))), text=match.group("qty"))
+        unit = _field(words, line.page, written_unit.label, text=match.group("unit"))
+    if not item or len(item) > 40 or _NOT_ITEM.search(fold_compact(item)):
+        return None
+    return ItemLine(item_field, quantity, unit)
+
+
+def _list_lines(lines: Sequence[_Line]) -> tuple[list[ItemLine], set[int]]:
+    rows: list[ItemLine] = []
+    used: set[int] = set()
+    for index, line in enumerate(lines):
+        row = _list_line(line)
+        if row is not None:
+            rows.append(row)
+            used.add(index)
+    return rows, used
+
+
+# --- the other fields --------------------------------------------------------------------------
+
+
+def _delivery_date(lines: Sequence[_Line], received_on: date, skip: set[int]) -> Field | None:
+    labelled = [(line, found) for i, line in enumerate(lines) if i not in skip
+                and (found := _after(line, _DATE_LABEL)) is not None]
+    for line, (words, text) in labelled:
+        result = _date_field(words or list(line.words), line.page, text, received_on)
+        if result is not None:
+            return result
+    if labelled:
+        line, (words, text) = labelled[0]
+        return _field(words or list(line.words), line.page, None, text=text,
+                      reason=f"delivery date unreadable: {text!r}")
+    for i, line in enumerate(lines):
+        if i in skip or not _DELIVERY_CUE.search(line.folded) or _NOT_DELIVERY.search(line.folded):
+            continue
+        result = _date_field(list(line.words), line.page, line.text, received_on)
+        if result is not None:
+            return result
+    return None
+
+
+def _date_field(words: Sequence[Word], page: int, text: str, received_on: date) -> Field | None:
+    found = find_dates(text, received_on)
+    if not found:
+        return None
+    first = found[0]
+    result = _field(words, page, first.value.isoformat(), text=first.text)
+    if first.note:
+        return result.doubted(first.note)
+    if first.value < received_on:
+        return result.doubted(f"delivery date {first.value} is before the fax arrived ({received_on})", 0.3)
+    if first.value > received_on + timedelta(days=LATEST_DAYS):
+        return result.doubted(f"delivery date {first.value} is more than {LATEST_DAYS} days away")
+    if re.search(r"[(（][月火水木金土日]", first.text):
+        return result.checked()  # the weekday written agrees with the date read
+    return result
+
+
+def _labelled_text(lines: Sequence[_Line], label: re.Pattern[str], skip: set[int], *,
+                   whole_line: bool = False) -> Field | None:
+    for i, line in enumerate(lines):
+        if i in skip:
+            continue
+        found = _after(line, label, whole_line=whole_line)
+        if found is None:
+            continue
+        words, text = found
+        text = text.strip(" :：")
+        if text:
+            return _field(words, line.page, text, text=text)
+    return None
+
+
+def _addressee(lines: Sequence[_Line]) -> Field | None:
+    for line in lines:
+        match = _ADDRESSEE.search(line.text)
+        if match and ("御中" in line.text or _TO_LABEL.search(line.folded)):
+            name = _TO_LABEL.sub("", match.group(1).strip()).strip(" :：")
+            if name:
+                return _field(list(line.words), line.page, name, text=name)
+    return None
+
+
+def _buyer_fax(lines: Sequence[_Line]) -> Field | None:
+    for line in lines:
+        if "御中" in line.text or "宛" in line.text or _TO_LABEL.search(line.folded):
+            continue  # the addressee's number, or "send to" on a supplier's form
+        for i, word in enumerate(line.words):
+            if "fax" not in fold_compact(word.text):
+                continue
+            # "FAX 03-5555-0101" in one word, or "FAX:" and the number in the next.
+            for words in ([word], line.words[i:i + 2]):
+                match = _FAX_NUMBER.search(fold_compact(_join(words)).replace(" ", ""))
+                if match is None:
+                    continue
+                try:
+                    number = normalize_fax_number(match.group(1))
+                except BadFaxNumber:
+                    continue
+                return _field(list(words), line.page, number, text=match.group(1))
+    return None
+
+
+def read_free_form(pages: Sequence[PageText], received_on: date) -> FreeFormReading:
+    """What a buyer's own order sheet says; relative and year-less dates count from ``received_on``."""
+    lines = [line for page in pages for line in _lines(page)]
+    table = _table(lines)
+    if table is not None:
+        rows, used = table
+        layout = "table"
+    else:
+        rows, used = _list_lines(lines)
+        layout = "list"
+    reasons = [] if rows else ["no item table or item lines found"]
+    return FreeFormReading(
+        lines=tuple(rows),
+        delivery_date=_delivery_date(lines, received_on, used),
+        buyer_name=_labelled_text(lines, _BUYER_LABEL, used),
+        buyer_fax=_buyer_fax(lines),
+        supplier_name=_addressee(lines),
+        note=_labelled_text(lines, _NOTE_LABEL, used, whole_line=True),
+        layout=layout,
+        reasons=tuple(reasons),
+    )
