@@ -23,10 +23,11 @@ character's height (``SPLIT_EM`` = 0.8 between the characters' advance boxes of 
 text layer, ``OCR_SPLIT_EM`` = 0.95 between ink boxes, which are further apart by the
 side bearings), nor a vertical rule: the cells of a table row are separate words, and
 so are "ほうれん草　　4束". Runs join left to right, each piece to the run it overlaps
-most (half the shorter height; a dot or a comma next to the baseline, a handakuten
-above a half-width kana, join within a third of a character). Parts join without a
-space inside Japanese or a number, with one space between Latin words (a gap of a
-quarter character): "TEL 03-1111-2222", "玉ねぎ北海道産". ``line`` numbers the visual
+most (half the shorter height; a comma below the baseline or a handakuten above a
+half-width kana within a third of the line's height); a dot further than a third of a
+character from a word is dust, unless it is one of a colon's two. Parts join without a
+space inside Japanese (nor, from OCR, inside a number), with one space between Latin
+words: "TEL 03-1111-2222", "玉ねぎ北海道産". ``line`` numbers the visual
 lines top to bottom: runs overlapping half of a line's (median) extent are on it, so
 the cells of a table row share a line however far apart they are.
 
@@ -52,14 +53,16 @@ OCR (Tesseract 5, as a subprocess, ``OMP_THREAD_LIMIT=1``)
    centre, keeping its size.
 3. Rules: an opening with long thin kernels (15 mm across, 12 mm down: longer than any
    stroke of a character) over the ink thickened by a pixel across the line; they are
-   taken out of the ink before reading, with their ragged edges.
+   taken out of the ink before reading, with their ragged edges. A line down the page
+   that does not end on lines across it at both ends is a streak, not a rule.
 4. The layout is ours, not Tesseract's: connected components grouped into words as
    above (strokes stacked in one glyph, ﾐ or 二, and runs inside another's box go with
    it). Each word's own ink is cut out with a margin and read as one line (``--psm 7``),
    all of a page's words as the pages of one TIFF in one process.
 5. Orientation: the three longest words are read both ways up in one small process
-   (~0.25 s); the page is turned by 180° if they read better turned. Tesseract reads
-   upside-down Japanese as nonsense at confidence ~0.2-0.3, upright at ~0.9.
+   (~0.25 s); the page is turned by 180° if they read clearly better turned (by 0.15,
+   and at least 0.6). Tesseract reads upside-down Japanese as nonsense at confidence
+   ~0.2-0.3, upright at ~0.9; a page it reads badly both ways (English) stays as it is.
 6. Words read without Japanese (amounts, phone numbers, units) or as one character are
    read again with the English model, its reading kept when more confident; words read
    as kana but narrower than full-width characters, or short and unsure, are read again
@@ -80,20 +83,21 @@ when its text, NFKC and without whitespace, is read exactly within 3 mm of its p
                                         jpn+eng:  psm 3 168/260, at twice Tesseract's time
         (it drops whole lines where blocks are staggered, psm 11 drops lone digits, and its
         word boxes for Japanese run over the next words: 「有限」's box spans four characters)
-    our layout, each word cut out, jpn:           psm 7 210/260   psm 8 200   psm 13 200
+    our layout, each word cut out, jpn:           psm 7 211/260   psm 8 200   psm 13 200
         characters wrong 7 % (psm 7), 9 % (8, 13); junk ~1.5 characters a page
-        without the English re-read: thousands commas come as full stops, 181/260 at an
-        earlier stage; jpn+eng for all words: 208/260, 9 % wrong, +35 % time
+        without the English re-read thousands commas come as full stops (181/260 at an
+        earlier stage); jpn+eng for every word: 208/260, 9 % wrong, +35 % time
     orientation: OSD (``--psm 0``) right on 4/4 but ~1.1-1.2 s a page, even at 100 dpi;
         the probe ~0.25 s, longest words 0.87-0.95 upright vs 0.20-0.26 turned
     skew: the middles of the blobs within 0.05° (0.5° off on a sparse page from every
         pixel of ink: the profile of a few short lines is blunt)
 
-bench/page_text.py (random sheets, faxed with skew ±3°, noise 0.2-0.7, fine or normal):
-words read exactly in place 84 %, table cells 89 %, turned right 8/8; per A4 page at
-200 dpi ~1.3-1.5 s of CPU (p50 1.28 s): the probe 0.25, the words 0.6, the English
-re-read 0.15-0.2, the half-width one 0.18 when needed, the image work 0.35. A page with
-a text layer: ~40-90 ms (pdfplumber), plus its 200 dpi render.
+bench/page_text.py (12 random sheets faxed: skew ±3°, noise 0.2-0.7, fine or normal,
+a quarter upside down): words read exactly in place 82 %, table cells 88 %, skew within
+0.07°, turned right 12/12. Per A4 page at 200 dpi: CPU p50 1.41 s, p95 1.57 s (the
+probe 0.25, the words 0.6, the English re-read 0.15-0.2, the half-width one 0.18 when
+needed, the image work 0.35); wall p50 1.5 s with the machine's other load at ~3, 2.1 s
+at ~4. A page with a text layer: 70-130 ms with its 200 dpi render.
 
 What OCR gets wrong on these pages (the parser must expect it):
 - a full-width colon in small print (3.5 mm) looks like dust and goes: 「担当：山田」 comes
@@ -109,8 +113,10 @@ What OCR gets wrong on these pages (the parser must expect it):
 - look-alike kanji: 束 read as 東, 渋 as 波; 玉 alone in a cell sometimes に;
 - a gray cell background (the header row) becomes dither on a fax: its words are read
   less often; a stamp (印) gives nothing or a word of nonsense;
-- fax streaks (a garbled scan line, dirt on the glass) come out as rules too, and a
-  streak down the page splits the words it crosses.
+- fax streaks: a garbled scan line comes out as a rule across the page; a streak down
+  the page (dirt on the glass) is no rule (a table's rules down the page end on rules
+  across it), but it is taken out of the ink with the rules and cuts the characters it
+  crosses. A table ruled only down the page (no rules across) loses its rules too.
 """
 
 from __future__ import annotations
@@ -120,6 +126,7 @@ import io
 import logging
 import math
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -149,7 +156,8 @@ PT_PER_INCH = 72.0
 
 SPLIT_EM = 0.8  # a gap wider than this many character heights (advance boxes) starts a new word
 OCR_SPLIT_EM = 0.95  # the same between ink boxes: characters' side bearings widen the gap
-SPACE_EM = 0.25  # a gap this wide between Latin words is a space
+SPACE_EM = 0.15  # a gap this wide between the advance boxes of Latin words is a space (a space: 0.25-0.33)
+OCR_SPACE_EM = 0.25  # the same between ink boxes
 THIN_MM = 1.2  # a PDF rectangle no thicker than this is a rule
 MIN_TEXT_CHARS = 40  # fewer characters than this on a page that is mostly an image: the image is the page
 
@@ -460,13 +468,15 @@ def _line_numbers(runs: Sequence[_Run]) -> list[int]:
 
 
 _NUMERIC = frozenset("0123456789,.-/:")
+_NUMBER = re.compile(r"[0-9][0-9,.]*")
 
 
-def _join(left: str, right: str, space: bool) -> str:
-    """Two parts of a word, with a space between if there is room for one, never inside Japanese or a number."""
+def _join(left: str, right: str, space: bool, *, ocr: bool = False) -> str:
+    """Two parts of a word, with a space between if there is room for one, never inside Japanese, nor
+    inside a number read by OCR (a 1 has wide side bearings: "03-11 1 1" is 03-1111)."""
     if not left or not right or not space:
         return left + right
-    if _is_cjk(left[-1]) and _is_cjk(right[0]) or left[-1] in _NUMERIC and right[0] in _NUMERIC:
+    if _is_cjk(left[-1]) and _is_cjk(right[0]) or ocr and left[-1] in _NUMERIC and right[0] in _NUMERIC:
         return left + right
     return f"{left} {right}"
 
@@ -507,7 +517,7 @@ def _text_layer(page: Any, image: Image.Image, number: int) -> PageText | None:
         x0, x1 = float(c["x0"]) - x_off, float(c["x1"]) - x_off
         top, bot = float(c["top"]) - y_off, float(c["bottom"]) - y_off
         if x1 > 0 and x0 < width_pt and bot > 0 and top < height_pt:
-            em = max(bot - top, float(c.get("size") or 0.0), 1e-3)
+            em = float(c.get("size") or 0.0) or max(bot - top, 1e-3)
             pieces.append(_Piece(unicodedata.normalize("NFC", str(c["text"])), x0, top, x1, bot, em))
     rules = _pdf_rules(page, x_off, y_off, scale)
     verticals = [((r.x0 + r.x1) / 2 / scale, r.top / scale, r.bottom / scale) for r in rules if not r.horizontal]
@@ -753,7 +763,26 @@ def _scan_rules(ink: Mask, dpi: float) -> tuple[Mask, list[Rule]]:
         for x, y, w, h, _area in stats[1:count]:
             if (w if horizontal else h) >= length:
                 boxes.append((x / px_per_mm, y / px_per_mm, (x + w) / px_per_mm, (y + h) / px_per_mm))
-    return found, _merge_rules(boxes, min_length=min(H_RULE_MM, V_RULE_MM), gap=2.0, across=1.0)
+    return found, _ruled(_merge_rules(boxes, min_length=min(H_RULE_MM, V_RULE_MM), gap=2.0, across=1.0))
+
+
+def _ruled(rules: list[Rule], reach: float = 2.5) -> list[Rule]:
+    """The rules without the fax's streaks down the page (dirt on the scanner's glass): a table's rule down
+    the page ends on rules across it, at both ends; a streak runs through the words it meets."""
+    across = [r for r in rules if r.horizontal]
+
+    def ends_on_rule(y: float, x: float) -> bool:
+        return any(r.x0 - reach <= x <= r.x1 + reach and abs((r.top + r.bottom) / 2 - y) <= reach for r in across)
+
+    kept = []
+    for rule in rules:
+        x = (rule.x0 + rule.x1) / 2
+        if rule.horizontal or ends_on_rule(rule.top, x) and ends_on_rule(rule.bottom, x):
+            kept.append(rule)
+        else:
+            log.debug("a line down the page at %.1f mm, %.1f to %.1f mm, that ends on no rule: a streak", x,
+                      rule.top, rule.bottom)
+    return kept
 
 
 def _segments(ink: Mask, dpi: float, rules: Sequence[Rule]) -> tuple[Labels, list[_Run]]:
@@ -819,7 +848,7 @@ class _Line:
         text = ""
         right = -math.inf
         for word, left, end, _ in self.words:
-            text = _join(text, word, left - right >= SPACE_EM * em)
+            text = _join(text, word, left - right >= OCR_SPACE_EM * em, ocr=True)
             right = max(right, end)
         return unicodedata.normalize("NFC", text)
 
@@ -905,7 +934,8 @@ def _upside_down(runs: Sequence[_Run], crops: Sequence[Mask], dpi: float, comman
     read = _tesseract(probes + [probe[::-1, ::-1] for probe in probes], dpi, command)
     upright, turned = _quality(read[:len(sample)]), _quality(read[len(sample):])
     log.debug("page %d: its longest words read at %.2f as they are, %.2f turned", number, upright, turned)
-    return turned > upright + 0.05
+    # turned only when turned reads like text: a page neither way up reads well (English, a photo) stays
+    return turned >= 0.6 and turned > upright + 0.15
 
 
 def _reread_latin(crops: Sequence[Mask], lines: list[_Line], dpi: float, command: str) -> None:
@@ -918,8 +948,11 @@ def _reread_latin(crops: Sequence[Mask], lines: list[_Line], dpi: float, command
     picked = [i for i, line in enumerate(lines)
               if line.words and (not any(_is_cjk(ch) for ch in line.text(1.0)) or len(line.text(1.0)) == 1)]
     for i, line in zip(picked, _tesseract([crops[i] for i in picked], dpi, command, languages="eng"), strict=True):
-        if line.words and _quality([line]) > _quality([lines[i]]):
-            lines[i] = line
+        if not line.words or _quality([line]) <= _quality([lines[i]]):
+            continue
+        if any(_is_cjk(ch) for ch in lines[i].text(1.0)) and not _NUMBER.fullmatch(line.text(1.0)):
+            continue  # a kanji or kana alone (箱, 玉) stays Japanese unless English reads a number there
+        lines[i] = line
 
 
 def _reread_half_width(runs: Sequence[_Run], crops: Sequence[Mask], lines: list[_Line], dpi: float,

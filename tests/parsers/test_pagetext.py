@@ -392,6 +392,27 @@ def test_ocr_that_fails_raises_unreadable_page_saying_so(tmp_path: Path, monkeyp
         page_from_image(_inked_page(), ocr_command=make_command(tmp_path))
 
 
+CORPUS_BAD = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "pdf" / "bad"
+
+
+@pytest.mark.skipif(not CORPUS_BAD.is_dir(), reason="the shared corpus is not here")
+@pytest.mark.parametrize(("name", "reason"), [("pypdf__r5-user-password.pdf", "encrypted PDF"),
+                                              ("qpdf__encrypted-40-bit-R3.pdf", "encrypted PDF"),
+                                              ("qpdf__bad-direct-root.pdf", "corrupt PDF")])
+def test_bad_pdfs_from_the_corpus_raise_unreadable_page(name: str, reason: str) -> None:
+    with pytest.raises(UnreadablePage, match=f"^{reason}"):
+        read_document((CORPUS_BAD / name).read_bytes(), "application/pdf", name)
+
+
+@needs_tesseract
+@pytest.mark.skipif(not CORPUS_BAD.is_dir(), reason="the shared corpus is not here")
+@pytest.mark.parametrize("name", ["qpdf__broken-lzw.pdf", "pikepdf__cyclic-toc.pdf"])
+def test_a_pdf_pdfplumber_cannot_read_but_pdfium_renders_is_read_from_its_picture(name: str) -> None:
+    pages = read_document((CORPUS_BAD / name).read_bytes(), "application/pdf", name)
+
+    assert [p.source for p in pages] == ["ocr"]
+
+
 # -- the same sheet, faxed ------------------------------------------------------------------------
 
 
@@ -529,3 +550,16 @@ def test_the_picture_of_a_faxed_page_is_upright_where_the_words_say(scans: dict[
         title = next(w for w in page.words if "注文書" in key(w.text))
         assert title.top < 30  # the title is at the top of the upright picture
         assert _blank(page, 20, 200, 190, 280)  # below the notes: paper
+
+
+@pytest.mark.slow
+@needs_tesseract
+def test_a_page_faxed_sideways_is_turned_a_quarter(sheet: PageText) -> None:
+    faxed = fax(faxsim.rasterize(order_pdf(), 200), 5).convert("L").rotate(90, expand=True)  # its top to the left
+    faxed.info["dpi"] = (200, 200)
+
+    page = page_from_image(faxed)
+
+    assert page.rotation == 270 and (page.width_mm, page.height_mm) == pytest.approx((210, 297), abs=0.5)
+    for text in HEADINGS:
+        assert _word_at(page, find(sheet, text), text) is not None, page.text
