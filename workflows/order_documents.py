@@ -528,11 +528,7 @@ def order_reference(order_id: int, secret: bytes) -> str:
 
 def parse_order_reference(text: str, secret: bytes) -> int | None:
     """The order ID of the first genuine order reference in ``text``, else None; a page code names its order too."""
-    found = ORDER_REFERENCES.parse(text, secret)
-    if found is not None:
-        return found
-    page = parse_page_code(text, secret)
-    return page[0] if page else None
+    return ORDER_REFERENCES.parse_any(text, secret)
 
 
 def parse_page_code(text: str, secret: bytes) -> tuple[int, int] | None:
@@ -547,11 +543,7 @@ def buyer_form_reference(form_id: int, secret: bytes) -> str:
 
 def parse_buyer_form_reference(text: str, secret: bytes) -> int | None:
     """The form ID of the first genuine form reference (or form page code) in ``text``, else None."""
-    found = FORM_REFERENCES.parse(text, secret)
-    if found is not None:
-        return found
-    page = FORM_REFERENCES.parse_page_code(text, secret)
-    return page[0] if page else None
+    return FORM_REFERENCES.parse_any(text, secret)
 
 
 def parse_buyer_form_page_code(text: str, secret: bytes) -> tuple[int, int] | None:

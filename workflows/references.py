@@ -77,6 +77,14 @@ class ReferenceScheme:
                 return object_id
         return None
 
+    def parse_any(self, text: object, secret: bytes) -> int | None:
+        """The ID of the first genuine reference in ``text``, else of the first genuine page code, else None."""
+        found = self.parse(text, secret)
+        if found is not None:
+            return found
+        page = self.parse_page_code(text, secret)
+        return page[0] if page else None
+
     def parse_page_code(self, text: object, secret: bytes) -> tuple[int, int] | None:
         """(ID, page) of the first genuine page code in ``text``, else None. Page and its check must agree."""
         for match in matches(self._page, text):
