@@ -159,8 +159,7 @@ def _number(text: str, pattern: re.Pattern[str] | None) -> str | None:
 
 def is_fax_order(rcpt_tos: Sequence[str], mail: ParsedMail, settings: Settings) -> bool:
     """Mail to the order fax address: the envelope's recipients, or To/Cc when there is no envelope."""
-    addresses = list(rcpt_tos) or [*mail.to_addrs, *mail.cc_addrs]
-    return settings.fax_order_address in (a.strip().lower() for a in addresses)
+    return settings.fax_order_address in mail.recipients(rcpt_tos)
 
 
 _FAX_FILES = {b"%PDF": ("application", "pdf"), b"II*\x00": ("image", "tiff"), b"MM\x00*": ("image", "tiff")}

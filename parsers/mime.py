@@ -16,7 +16,7 @@ import hashlib
 import logging
 import mimetypes
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
@@ -67,6 +67,11 @@ class ParsedMail:
         """The first value of header ``name`` (any case), or None."""
         wanted = name.lower()
         return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+    def recipients(self, envelope: Sequence[str]) -> list[str]:
+        """Who the mail was delivered to, lower case: the envelope's recipients, or To/Cc when there is no
+        envelope (files, IMAP)."""
+        return [a.strip().lower() for a in (list(envelope) or [*self.to_addrs, *self.cc_addrs])]
 
     def header_all(self, name: str) -> tuple[str, ...]:
         wanted = name.lower()

@@ -347,10 +347,9 @@ _TOKEN_ADDRESS = re.compile(r"^reply\+([a-z0-9]+)@(.+)$")
 
 def reply_tokens(rcpt_tos: Sequence[str], mail: ParsedMail, domain: str) -> list[str]:
     """Reply tokens in the envelope recipients; in To/Cc only when there is no envelope (files, IMAP)."""
-    addresses = list(rcpt_tos) or [*mail.to_addrs, *mail.cc_addrs]
     tokens = []
-    for address in addresses:
-        match = _TOKEN_ADDRESS.match(address.strip().lower())
+    for address in mail.recipients(rcpt_tos):
+        match = _TOKEN_ADDRESS.match(address)
         if match and match.group(2) == domain:
             tokens.append(match.group(1))
     return tokens
@@ -362,8 +361,7 @@ def _tokens(step: Step) -> list[str]:
 
 def _to_invite_address(step: Step) -> bool:
     """Temporary credentials are looked for only in mail to the address the letters give."""
-    addresses = list(step.row.rcpt_tos) or [*step.mail.to_addrs, *step.mail.cc_addrs]
-    return step.settings.invite_address in (a.strip().lower() for a in addresses)
+    return step.settings.invite_address in step.mail.recipients(step.row.rcpt_tos)
 
 
 def correlate(step: Step) -> Correlation:
