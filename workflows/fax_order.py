@@ -52,6 +52,7 @@ from gateway.models import (
     FaxStatus,
     InboundMessage,
     InboundStatus,
+    Order,
     OutboundMessage,
     OutboundStatus,
     Product,
@@ -703,27 +704,33 @@ def _remember_alias(session: Session, buyer: Buyer, written: str, product: Produ
            product=product.id)
 
 
-def _confirmation_context(session: Session, fax_order: FaxOrder, buyer: Buyer, placed: Any) -> dict[str, Any]:
+def _confirmation_context(session: Session, fax_order: FaxOrder, buyer: Buyer, placed: Order) -> dict[str, Any]:
     supplier = session.get(Supplier, placed.supplier_id)
     return {"buyer": buyer, "supplier": supplier, "order": placed, "fax_order": fax_order,
             "lines": orders.lines_of(session, placed), "total": orders.total_of(orders.lines_of(session, placed)),
             "received_at": fax_order.received_at.astimezone(TOKYO)}
 
 
-def _send_confirmation(session: Session, settings: Settings, fax_order: FaxOrder, buyer: Buyer, placed: Any) -> None:
+def _send_confirmation(session: Session, settings: Settings, fax_order: FaxOrder, buyer: Buyer, placed: Order) -> None:
     """What was understood, back to the buyer: by fax to the number it faxed from, else by mail."""
-    context = _confirmation_context(session, fax_order, buyer, placed)
     number = fax_order.sender_fax or buyer.fax or None
-    if number:
-        rendered = render_mail("fax_order_confirmation", buyer.language, context)
-        queue_fax(session, object_type=OBJECT_TYPE, object_id=fax_order.id, kind="fax_order_confirmation",
-                  number=number, title=rendered.subject, pdf=pdf_from_html(rendered.html),
-                  cause_inbound_id=fax_order.inbound_id)
+    if not number:
+        _mail_confirmation(session, settings, fax_order, buyer, placed)
         return
+    rendered = render_mail("fax_order_confirmation", buyer.language,
+                           _confirmation_context(session, fax_order, buyer, placed))
+    queue_fax(session, object_type=OBJECT_TYPE, object_id=fax_order.id, kind="fax_order_confirmation",
+              number=number, title=rendered.subject, pdf=pdf_from_html(rendered.html),
+              cause_inbound_id=fax_order.inbound_id)
+
+
+def _mail_confirmation(session: Session, settings: Settings, fax_order: FaxOrder, buyer: Buyer,
+                       placed: Order) -> None:
     queue_mail(session, object_type=OBJECT_TYPE, object_id=fax_order.id, kind="fax_order_confirmation",
-               language=buyer.language, context=context, to_addr=buyer.email, to_name=buyer.name,
-               from_addr=settings.from_address, from_name="Torii", domain=settings.mail_domain,
-               cause_inbound_id=fax_order.inbound_id, hourly_limit=settings.mail_hourly_limit)
+               language=buyer.language, context=_confirmation_context(session, fax_order, buyer, placed),
+               to_addr=buyer.email, to_name=buyer.name, from_addr=settings.from_address, from_name="Torii",
+               domain=settings.mail_domain, cause_inbound_id=fax_order.inbound_id,
+               hourly_limit=settings.mail_hourly_limit)
 
 
 def after_fax(session: Session, settings: Settings, fax_order: FaxOrder, job: FaxJob) -> None:
@@ -750,15 +757,9 @@ def _confirmation_failed(session: Session, settings: Settings, fax_order: FaxOrd
     already_mailed = session.scalar(select(OutboundMessage.id).where(
         OutboundMessage.object_type == OBJECT_TYPE, OutboundMessage.object_id == fax_order.id,
         OutboundMessage.kind == "fax_order_confirmation").limit(1)) is not None
-    if buyer is not None and buyer.email and not already_mailed and fax_order.order_id is not None:
-        from gateway.models import Order
-
-        placed = session.get(Order, fax_order.order_id)
-        queue_mail(session, object_type=OBJECT_TYPE, object_id=fax_order.id, kind="fax_order_confirmation",
-                   language=buyer.language, context=_confirmation_context(session, fax_order, buyer, placed),
-                   to_addr=buyer.email, to_name=buyer.name, from_addr=settings.from_address, from_name="Torii",
-                   domain=settings.mail_domain, cause_inbound_id=fax_order.inbound_id,
-                   hourly_limit=settings.mail_hourly_limit)
+    placed = session.get(Order, fax_order.order_id) if fax_order.order_id is not None else None
+    if buyer is not None and buyer.email and not already_mailed and placed is not None:
+        _mail_confirmation(session, settings, fax_order, buyer, placed)
         record(session, OBJECT_TYPE, fax_order.id, "fallback", f"{how}; the confirmation goes by mail")
         return
     fax_order.flag = f"{how}: tell the buyer by phone that the order was taken"

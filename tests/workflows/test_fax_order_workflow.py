@@ -23,6 +23,7 @@ from gateway import intake
 from gateway.config import Settings, load_settings
 from gateway.db import Database
 from gateway.errors import TransitionRefused
+from gateway.fax import FaxFailure
 from gateway.models import (
     Buyer,
     DeliveryAddress,
@@ -32,6 +33,7 @@ from gateway.models import (
     InboundMessage,
     Order,
     OrderLine,
+    OutboundMessage,
     ProductAlias,
     Supplier,
 )
@@ -349,3 +351,18 @@ def test_the_gateways_own_form_is_read_by_position_and_placed(db: Database, sett
         == [(2, "キャベツ", "12"), (4, "大葉", "3")]
     assert found.state == "accepted", found.reason
     assert order_lines(db, found.order_id) == [("キャベツ", "12", "玉"), ("大葉", "3", "束")]
+
+
+def test_a_confirmation_fax_that_fails_is_mailed_instead(db: Database, settings: Settings,
+                                                         catalog: dict[str, int]) -> None:
+    row = deliver(db, settings, sheet([("キャベツ", "10", "玉")]))
+    with db.transaction() as session:
+        job = session.scalars(select(FaxJob).where(FaxJob.object_type == "fax_order")).one()
+        job.status = FaxStatus.SENDING
+        finish_attempt(session, job, ok=False, failure=FaxFailure.BAD_NUMBER, detail="no such number")
+        after_fax(session, settings, job)
+    with db.sessions() as session:
+        mailed = session.scalars(select(OutboundMessage).where(OutboundMessage.object_type == "fax_order")).one()
+        assert (mailed.kind, mailed.to_addr) == ("fax_order_confirmation", "order@maruyoshi.example")
+        assert "FAXご注文受付" in mailed.subject
+    assert fax_order(db, row.object_id).state == "accepted"
