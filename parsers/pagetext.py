@@ -50,10 +50,14 @@ OCR (Tesseract 5, as a subprocess, ``OMP_THREAD_LIMIT=1``)
    size of characters: the angle within ±6° (to 0.01°) where their profile across the
    page (or down it) is sharpest; down sharper than across (1.5×): the page came
    sideways and is turned a quarter. The picture is turned by ``-skew`` about its
-   centre, keeping its size.
+   centre, keeping its size. The sending machine's header line, printed straight across the top
+   whatever the sheet's skew, is left out when the rest of the page says otherwise.
 3. Rules: an opening with long thin kernels (15 mm across, 12 mm down: longer than any
    stroke of a character) over the ink thickened by a pixel across the line; they are
-   taken out of the ink before reading, with their ragged edges. A line down the page
+   taken out of the ink before reading, with their ragged edges. Pieces of one rule across
+   (a light line a fax sent as dashes) are one rule where the ink along the line fills most
+   of the gap; a shorter line down the page from a rule across to another, with no ink beside
+   it, is the side of a boxed cell (「納品日 | 11/25」). A line down the page
    that does not end on lines across it at both ends is a streak, not a rule.
 4. The layout is ours, not Tesseract's: connected components grouped into words as
    above (strokes stacked in one glyph, ﾐ or 二, and runs inside another's box go with
@@ -169,6 +173,11 @@ MAX_SKEW = 6.0  # degrees searched either way
 SIDEWAYS = 1.5  # the columns' profile this much sharper than the rows': the text runs down the page
 H_RULE_MM = 15.0  # the shortest rule found on a scan across the page, longer than a character's stroke
 V_RULE_MM = 12.0  # and down the page
+BROKEN_GAP_MM = 80.0  # the longest gap bridged between two pieces of one rule across
+BROKEN_INK = 0.2  # and the share of that gap the ink along the line must cover
+CELL_SIDE_MM = 4.0  # a shorter line down the page is a rule only as the side of a boxed cell
+SIDE_REACH_MM = 0.8  # how near a rule across such a side must end
+HEADER_LINE_MM = 8.0  # a fax machine's header line (TTI) lies within this much of the top
 MAX_GLYPH_MM = 25.0  # a bigger blob is no character (a logo, a frame)
 MIN_WORD_MM = 0.8  # a smaller run is a speck the despeckler left
 BLOT_MM = 1.5  # a blob this small read unsure (conf < 0.5) is a toner spot
@@ -702,15 +711,28 @@ def _skew(stats: Labels, dpi: float) -> tuple[bool, float]:
     squared counts per fifth of a millimetre across (or down) the page is greatest, i.e. the lines of
     text are sharpest. The middles, not every pixel of ink: a page of a few short lines has a profile
     of its pixels too blunt to tell 0.5° from 1°.
+
+    The sending machine prints its header line straight across the top of the page, however skewed the
+    sheet went through: a long sharp line at 0° that can outweigh a sheet of few words. When the page
+    without its top ``HEADER_LINE_MM`` is skewed otherwise (by more than 0.3°), that is the sheet's skew.
     """
     px_per_mm = dpi / MM_PER_INCH
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     glyph = (np.maximum(w, h) >= 0.6 * px_per_mm) & (w <= 12 * px_per_mm) & (h <= 12 * px_per_mm)
     glyph[0] = False
+    whole = _profile_skew(stats, glyph, px_per_mm)
+    below = _profile_skew(stats, glyph & (stats[:, cv2.CC_STAT_TOP] >= HEADER_LINE_MM * px_per_mm), px_per_mm)
+    if whole is None or below is None:
+        return whole or below or (False, 0.0)
+    return below if below[0] != whole[0] or abs(below[1] - whole[1]) > 0.3 else whole
+
+
+def _profile_skew(stats: Labels, glyph: npt.NDArray[np.bool_], px_per_mm: float) -> tuple[bool, float] | None:
     if glyph.sum() < 10:
-        return False, 0.0
-    xs = (stats[glyph, cv2.CC_STAT_LEFT] + w[glyph] / 2).astype(np.float64)
-    ys = (stats[glyph, cv2.CC_STAT_TOP] + h[glyph] / 2).astype(np.float64)
+        return None
+    w, h = stats[glyph, cv2.CC_STAT_WIDTH], stats[glyph, cv2.CC_STAT_HEIGHT]
+    xs = (stats[glyph, cv2.CC_STAT_LEFT] + w / 2).astype(np.float64)
+    ys = (stats[glyph, cv2.CC_STAT_TOP] + h / 2).astype(np.float64)
     band = 0.2 * px_per_mm
 
     def sharpness(degrees: float, sideways: bool) -> float:
@@ -746,7 +768,9 @@ def _scan_rules(ink: Mask, dpi: float) -> tuple[Mask, list[Rule]]:
 
     An opening with a long thin kernel keeps only runs of ink longer than any stroke of a character; the
     ink is thickened across the line by a pixel first, so that a rule a pixel off its row here and there
-    (a residual skew, a ragged fax edge) still runs unbroken.
+    (a residual skew, a ragged fax edge) still runs unbroken. A shorter line down the page is the side of
+    a cell one line high (「納品日 | 11/25」 boxed) when it runs from a rule across to another: a
+    character's stroke ends short of them.
     """
     px_per_mm = dpi / MM_PER_INCH
     src = ink.view(np.uint8)
@@ -763,7 +787,69 @@ def _scan_rules(ink: Mask, dpi: float) -> tuple[Mask, list[Rule]]:
         for x, y, w, h, _area in stats[1:count]:
             if (w if horizontal else h) >= length:
                 boxes.append((x / px_per_mm, y / px_per_mm, (x + w) / px_per_mm, (y + h) / px_per_mm))
-    return found, _ruled(_merge_rules(boxes, min_length=min(H_RULE_MM, V_RULE_MM), gap=2.0, across=1.0))
+    rules = _merge_rules(boxes, min_length=min(H_RULE_MM, V_RULE_MM), gap=2.0, across=1.0)
+    rules, bridged = _bridge_broken(rules, ink, px_per_mm)
+    found |= bridged
+    sides = _cell_sides(ink & ~found, px_per_mm, [r for r in rules if r.horizontal])
+    for label_mask, side in sides:
+        found |= cv2.dilate(label_mask.view(np.uint8), np.ones((3, 3), np.uint8)).view(np.bool_) & ink
+        rules.append(side)
+    return found, _ruled(sorted(rules, key=lambda r: (not r.horizontal, r.top, r.x0)))
+
+
+def _bridge_broken(rules: list[Rule], ink: Mask, px_per_mm: float) -> tuple[list[Rule], Mask]:
+    """Pieces of one rule across, broken by a faint fax (a light gray line sent as dashes), as one rule:
+    pieces on one line whose gap the ink along that line mostly fills. Also the ink taken with them."""
+    found = np.zeros_like(ink)
+    lines: list[list[Rule]] = []
+    for rule in sorted((r for r in rules if r.horizontal), key=lambda r: r.top + r.bottom):
+        if lines and abs(lines[-1][0].top + lines[-1][0].bottom - rule.top - rule.bottom) <= 2 * 0.6:
+            lines[-1].append(rule)
+        else:
+            lines.append([rule])
+    out: list[Rule] = []
+    for pieces in lines:
+        merged: list[Rule] = []
+        for rule in sorted(pieces, key=lambda r: r.x0):
+            last = merged[-1] if merged else None
+            if last is not None and 0 < rule.x0 - last.x1 <= BROKEN_GAP_MM:
+                y = round((rule.top + rule.bottom + last.top + last.bottom) / 4 * px_per_mm)
+                band = slice(max(0, y - round(0.5 * px_per_mm)), y + round(0.5 * px_per_mm) + 1)
+                gap = slice(round(last.x1 * px_per_mm), round(rule.x0 * px_per_mm))
+                if ink[band, gap].any(axis=0).mean() >= BROKEN_INK:
+                    found[band, gap] = ink[band, gap]
+                    merged[-1] = Rule(last.x0, min(last.top, rule.top), rule.x1, max(last.bottom, rule.bottom))
+                    continue
+            merged.append(rule)
+        out += merged
+    return out + [r for r in rules if not r.horizontal], found
+
+
+def _cell_sides(ink: Mask, px_per_mm: float, across: Sequence[Rule]) -> list[tuple[Mask, Rule]]:
+    """Lines down the page shorter than ``V_RULE_MM`` that run from a rule across to another (within
+    ``SIDE_REACH_MM`` of each): the sides of boxed cells; each with its own pixels."""
+    if not across:
+        return []
+    length = max(3, round(CELL_SIDE_MM * px_per_mm))
+    opened = cv2.morphologyEx(cv2.dilate(ink.view(np.uint8), np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN,
+                              np.ones((length, 1), np.uint8)).view(np.bool_) & ink
+    count, labels, stats = _components(opened)
+    out = []
+    for label in range(1, count):
+        x, y, w, h, _area = (int(v) for v in stats[label])
+        if h < length or w > 1.0 * px_per_mm:
+            continue
+        mid, top, bottom = (x + w / 2) / px_per_mm, y / px_per_mm, (y + h) / px_per_mm
+        # a streak down the page through a boxed cell runs through the characters in it, a side does not
+        inside = slice(y + round(px_per_mm), y + h - round(px_per_mm))
+        beside = ink[inside, max(0, x - 2)] | ink[inside, min(ink.shape[1] - 1, x + w + 1)]
+        if beside.size and beside.mean() > 0.1:
+            continue
+        if all(any(r.x0 - SIDE_REACH_MM <= mid <= r.x1 + SIDE_REACH_MM and abs((r.top + r.bottom) / 2 - end)
+                   <= SIDE_REACH_MM for r in across) for end in (top, bottom)):
+            out.append((labels == label, Rule(round(mid - w / 2 / px_per_mm, 2), round(top, 2),
+                                              round(mid + w / 2 / px_per_mm, 2), round(bottom, 2))))
+    return out
 
 
 def _ruled(rules: list[Rule], reach: float = 2.5) -> list[Rule]:
@@ -950,8 +1036,11 @@ def _reread_latin(crops: Sequence[Mask], lines: list[_Line], dpi: float, command
     for i, line in zip(picked, _tesseract([crops[i] for i in picked], dpi, command, languages="eng"), strict=True):
         if not line.words or _quality([line]) <= _quality([lines[i]]):
             continue
-        if any(_is_cjk(ch) for ch in lines[i].text(1.0)) and not _NUMBER.fullmatch(line.text(1.0)):
+        japanese = lines[i].text(1.0)
+        if any(_is_cjk(ch) for ch in japanese) and not _NUMBER.fullmatch(line.text(1.0)):
             continue  # a kanji or kana alone (箱, 玉) stays Japanese unless English reads a number there
+        if len(japanese) == 1 and _is_cjk(japanese) and not _is_kana(japanese) and japanese not in "一二三":
+            continue  # English reads a number into anything (袋 as 8, ℓ as 2); Japanese reads digits as kana
         lines[i] = line
 
 
