@@ -50,6 +50,7 @@ MAX_QUANTITY = Decimal(10_000)
 LATEST_DAYS = 62  # a delivery date further off than this is more likely misread than meant
 CHECKED = 0.97  # what an independent check that agrees makes a value worth
 DOUBTFUL = 0.5  # what a value is worth when a check disagrees
+UNLABELLED_DATE = 0.7  # a date nothing on the sheet says is the delivery date, however plainly read
 
 _HEADER_LABELS: tuple[tuple[Column, re.Pattern[str]], ...] = (
     ("no", re.compile(r"^(?:no\.?|番号|#|№|項)$")),
@@ -65,7 +66,7 @@ _DATE_LABEL = re.compile(r"(納品希望日|納品予定日|納品日|納入日|
                          r"お届け希望日|お届け日|お届日|配達希望日|配達日|着日|着希望日|deliverydate|requesteddelivery|delivery|deliveron|requireddate|datedue)"
                          r"[:：]?")
 _DELIVERY_CUE = re.compile(r"着|納品|納入|お届け|届け|配達|deliver", re.I)
-_NOT_DELIVERY = re.compile(r"発行日|注文日|発注日|送信日|作成日|記入日|受信|orderdate|issued|sent", re.I)
+_NOT_DELIVERY = re.compile(r"^日付|発行日|注文日|発注日|送信日|作成日|記入日|受信|orderdate|issued|sent", re.I)
 _BUYER_LABEL = re.compile(r"(店名|店舗名|貴社名|御社名|会社名|社名|発注者|注文者|ご注文者|発注元|お名前|氏名|"
                           r"from|buyer|customer|company)[:：]?")
 _NOTE_LABEL = re.compile(r"(備考|摘要|通信欄|連絡事項|notes?|remarks|comments?)[:：]?")
@@ -209,7 +210,7 @@ class _Columns:
         after_item = self.spans[item_at + 1][1] if item_at + 1 < len(self.spans) else math.inf
         rest: list[Word] = []
         for word in words:
-            if word.x1 <= self.spans[item_at][1] - 1 and item_at > 0:
+            if item_at > 0 and not rest and "item" not in cells and self._before_item(word):
                 cells.setdefault(self.spans[0][0], []).append(word)  # the No. column
             elif word.x0 < after_item - 1 and not rest:
                 cells.setdefault("item", []).append(word)
@@ -221,6 +222,15 @@ class _Columns:
                 index = min(right, key=lambda i: self._distance(i, word))
             cells.setdefault(kinds[index], []).append(word)
         return cells
+
+    def _before_item(self, word: Word) -> bool:
+        """A row number, or a word inside the No. column's header: an item's name starts left of a centred
+        品名 too, so being left of the item header is not enough."""
+        item_x0 = next(x0 for kind, x0, _ in self.spans if kind == "item")
+        if word.x0 >= item_x0 - 1:
+            return False
+        first_x1 = self.spans[0][2]
+        return word.x1 <= first_x1 + 1 or bool(_ROW_NUMBER.fullmatch(fold_compact(word.text)))
 
     def _placed(self, words: Sequence[Word], columns: Sequence[int]) -> list[int | None]:
         """The cheapest left-to-right placing of ``words`` in ``columns`` (None: a stray mark, left out)."""
@@ -258,6 +268,7 @@ class _Columns:
         return max(x0 - word.x1, word.x0 - x1, 0.0)
 
 
+_ROW_NUMBER = re.compile(r"[\dIil|]{1,3}[.)]?|[①-⑳]")
 _STRAY = 40.0  # mm: what leaving a word out of every column costs
 _STACKED = 12.0  # mm: what a second word in one column costs (cells hold one value)
 
@@ -300,6 +311,12 @@ def _header(line: _Line) -> _Columns | None:
             if kind not in found and any(ch in folded for ch in hints):
                 found[kind] = (word.x0, word.x1)
                 break
+    if "item" not in found and len(found) >= 3:
+        # 品名 half read on a gray header cell: the first word left of 数量 that no other label claims
+        first = [word for word in unknown if word.x1 <= found["quantity"][0]
+                 and ("no" not in found or word.x0 >= found["no"][1])]
+        if first:
+            found["item"] = (first[0].x0, first[0].x1)
     if "item" not in found:
         return None
     return _Columns(tuple(sorted(((kind, x0, x1) for kind, (x0, x1) in found.items()), key=lambda t: t[1])))
@@ -341,26 +358,41 @@ def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: in
 
 
 def _table_row(line: _Line, columns: _Columns) -> ItemLine | None:
+    """The row's item line; None for a blank row. A row with a name but no quantity, or a quantity but no
+    name OCR could read, is still a line (its field unreadable): dropping it would shorten the order."""
     cells = columns.assign(line.words)
     item_words = cells.get("item", [])
-    if not item_words or not _item_text(_join(item_words)):
-        return None
     quantity_words = cells.get("quantity", [])
     unit_words = cells.get("unit", [])
-    if not quantity_words:
+    item_text = _item_text(_join(item_words))
+    if not quantity_words and item_words:
         # An item name running into the quantity column ("トマト 3ケース" in one cell).
         split = _split_trailing_quantity(item_words)
         if split is not None:
             item_words, quantity_words = split
+            item_text = _item_text(_join(item_words))
         elif unit_words and read_quantity(_join(unit_words)) is None:
             quantity_words, unit_words = unit_words, []  # "十数" under 単位: a quantity nobody can read
-        else:
-            return None
+    if not _is_name(item_text) and (not quantity_words or read_quantity(_join(quantity_words)) is None):
+        return None  # a blank row, or the remains of its rules
     quantity, unit = _quantity_fields(quantity_words, unit_words, line.page)
     price = _number_field(cells.get("price", []), line.page, money=True)
     amount = _number_field(cells.get("amount", []), line.page, money=True)
     quantity = _cross_check(quantity, price, amount)
-    return ItemLine(_field(item_words, line.page, _item_text(_join(item_words))), quantity, unit, price, amount)
+    if sum(parse_number(fold_compact(word.text)) is not None for word in quantity_words) > 1:
+        # "1. 5" spaced out with its point lost to the fax: 1 and 5, or 15, or 1.5
+        quantity = quantity.doubted(f"more than one number in the quantity cell: {_join(quantity_words)!r}", 0.0)
+    for name, cell in (("unit price", price), ("amount", amount)):
+        if cell is not None and cell.value is None and quantity.value is not None:
+            quantity = quantity.doubted(f"{name} unreadable ({cell.text!r}): the quantity is unchecked")
+    item = _field(item_words, line.page, item_text) if _is_name(item_text) else \
+        _field(item_words or list(line.words), line.page, None, text=item_text, reason="item name unreadable")
+    return ItemLine(item, quantity, unit, price, amount)
+
+
+def _is_name(text: str) -> bool:
+    """Whether ``text`` has two letters, kana or kanji: a name, not a rule's remains (ーー, |, .)."""
+    return sum(ch.isalpha() and ch not in "ーｰ一" for ch in text) >= 2
 
 
 def _cross_check(quantity: Field, price: Field | None, amount: Field | None) -> Field:
@@ -394,12 +426,14 @@ def _table(lines: Sequence[_Line]) -> tuple[list[ItemLine], set[int]] | None:
     columns: _Columns | None = None
     in_table = False
     page = 0
+    running_on = False  # on a page after the table's: its rows start at the first with a quantity
     for index, line in enumerate(lines):
         if line.page != page:
             page, in_table = line.page, columns is not None  # a table runs on onto the next page
+            running_on = in_table
         header = _header(line)
         if header is not None:
-            columns, in_table = header, True
+            columns, in_table, running_on = header, True, False
             used.add(index)
             continue
         if not in_table or columns is None:
@@ -408,6 +442,10 @@ def _table(lines: Sequence[_Line]) -> tuple[list[ItemLine], set[int]] | None:
             in_table = False
             continue
         row = _table_row(line, columns)
+        if row is not None and running_on:
+            if row.quantity.value is None:
+                continue  # the fax header line, the title, a header half read, above the rows
+            running_on = False
         if row is not None:
             rows.append(row)
             used.add(index)
@@ -440,43 +478,102 @@ def _list_line(line: _Line) -> ItemLine | None:
 
 
 def _list_lines(lines: Sequence[_Line]) -> tuple[list[ItemLine], set[int]]:
+    """Every item line; a line among them that is none (``キャベツ ト Tt``: its quantity misread) is a line
+    with its quantity unreadable, so that the order is not taken without it."""
+    found = {index: row for index, line in enumerate(lines) if (row := _list_line(line)) is not None}
+    if not found:
+        return [], set()
+    first, last = min(found), max(found)
+    # The block reaches out over lines like an item's but unread: a name and a number (2 レタス 24 い).
+    while first > 0 and _like_item_line(lines[first - 1], lines[first]):
+        first -= 1
+    while last + 1 < len(lines) and _like_item_line(lines[last + 1], lines[last]):
+        last += 1
     rows: list[ItemLine] = []
-    used: set[int] = set()
-    for index, line in enumerate(lines):
-        row = _list_line(line)
-        if row is not None:
-            rows.append(row)
-            used.add(index)
-    return rows, used
+    for index in range(first, last + 1):
+        line = lines[index]
+        if index in found:
+            rows.append(found[index])
+        elif _is_name(line.text) and line.page == lines[first].page:
+            words = list(line.words)
+            rows.append(ItemLine(_field(words, line.page, _item_text(line.text)),
+                                 _field(words, line.page, None, reason=f"no quantity and unit read in {line.text!r}")))
+    return rows, set(range(first, last + 1))
+
+
+def _like_item_line(line: _Line, neighbour: _Line) -> bool:
+    return line.page == neighbour.page and _is_name(line.text) and bool(re.search(r"\d", line.text)) \
+        and not _NOT_ITEM.search(line.folded) and not _STOP.search(line.folded)
 
 
 # --- the other fields --------------------------------------------------------------------------
 
 
 def _delivery_date(lines: Sequence[_Line], received_on: date, skip: set[int]) -> Field | None:
-    labelled = [(line, found) for i, line in enumerate(lines) if i not in skip
-                and (found := _after(line, _DATE_LABEL)) is not None]
+    """The date after a delivery label, else after a word that looks like one half read (納唱希望日: a
+    label on a gray cell comes out of a fax as dither), else on a line that says it is for delivery,
+    else the one date on the sheet after the day the fax came (doubted: nothing says what it is for)."""
+    kept = [line for i, line in enumerate(lines) if i not in skip]
+    labelled = [(line, found) for line in kept if (found := _after(line, _DATE_LABEL)) is not None]
     for line, (words, text) in labelled:
         result = _date_field(words or list(line.words), line.page, text, received_on)
         if result is not None:
             return result
+    for line in kept:
+        for i, word in enumerate(line.words[:-1]):
+            if _half_read_date_label(word.text):
+                result = _date_field(line.words[i + 1:i + 2], line.page, line.words[i + 1].text, received_on)
+                if result is not None:
+                    return result
     if labelled:
         line, (words, text) = labelled[0]
         return _field(words or list(line.words), line.page, None, text=text,
                       reason=f"delivery date unreadable: {text!r}")
-    for i, line in enumerate(lines):
-        if i in skip or not _DELIVERY_CUE.search(line.folded) or _NOT_DELIVERY.search(line.folded):
+    for line in kept:
+        if not _DELIVERY_CUE.search(line.folded) or _NOT_DELIVERY.search(line.folded):
             continue
         result = _date_field(list(line.words), line.page, line.text, received_on)
         if result is not None:
             return result
+    later = [dated for line in kept for word in line.words
+             if (dated := _date_field([word], line.page, word.text, received_on)) is not None
+             and dated.value is not None and dated.value > received_on.isoformat()]
+    if len({dated.value for dated in later}) == 1:
+        return later[0].doubted("a date with no delivery label: the only one after the day the fax came",
+                                UNLABELLED_DATE)
     return None
+
+
+_DATE_LABEL_PARTS = frozenset("納届希望")
+
+
+def _half_read_date_label(text: str) -> bool:
+    folded = fold_compact(text).strip("|[]:：")
+    return 2 <= len(folded) <= 7 and folded[-1] in "日期昌旦目曰" and bool(_DATE_LABEL_PARTS & set(folded)) \
+        and not _NOT_DELIVERY.search(folded)
+
+
+# What fax OCR makes of the characters of a date: z for 2, i or l for 1, 昌 for 日, 信和 for 令和.
+_DATE_REPAIRS = ((re.compile(r"(?<=[\d/])[zZ]|[zZ](?=[\d/])"), "2"),
+                 (re.compile(r"(?<=[\d/])[iIl|]|[iIl|](?=[\d/iIl|])"), "1"),
+                 (re.compile(r"(?<=\d)[oO]|[oO](?=\d)"), "0"),
+                 (re.compile(r"(?<=\d)\s*[昌旦目曰]"), "日"),
+                 (re.compile(r"[信合今]和(?=\s*\d)"), "令和"))
+
+
+def _repaired_date_text(text: str) -> str:
+    for pattern, replacement in _DATE_REPAIRS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _date_field(words: Sequence[Word], page: int, text: str, received_on: date) -> Field | None:
     found = find_dates(text, received_on)
-    if not found:
-        return None
+    repaired = not found
+    if repaired:
+        found = find_dates(_repaired_date_text(text), received_on)
+        if not found:
+            return None
     first = found[0]
     result = _field(words, page, first.value.isoformat(), text=first.text)
     if first.note:
@@ -487,6 +584,8 @@ def _date_field(words: Sequence[Word], page: int, text: str, received_on: date) 
         return result.doubted(f"delivery date {first.value} is more than {LATEST_DAYS} days away")
     if re.search(r"[(（][月火水木金土日]", first.text):
         return result.checked()  # the weekday written agrees with the date read
+    if repaired:
+        return result.doubted(f"delivery date read as {first.value} from {text!r}")
     return result
 
 

@@ -54,7 +54,7 @@ UNITS: tuple[Unit, ...] = (
     _unit("pack", "パック", "パック pack packs pk"),
     _unit("can", "缶", "缶 can cans"),
     _unit("head", "玉", "玉 head heads"),
-    _unit("bunch", "束", "束 bunch bunches"),
+    _unit("bunch", "束", "束 東 bunch bunches"),  # 東: fax OCR's reading of 束, and never a unit itself
     _unit("fish", "尾", "尾 匹"),
     _unit("block", "丁", "丁"),
     _unit("kg", "kg", "kg kgs キロ キログラム キロg kilo kilos kilogram kilograms", Dimension.MASS, "1000"),

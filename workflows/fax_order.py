@@ -64,7 +64,7 @@ from parsers.faxorder import Field, FreeFormReading, ItemLine, read_free_form
 from parsers.imaging import UnreadablePage, pages_from_attachment
 from parsers.mime import ParsedMail
 from parsers.normalize import company_key
-from parsers.products import CatalogEntry, ProductMatch, item_key, match_product
+from parsers.products import SURE, CatalogEntry, ProductMatch, item_key, match_product
 from parsers.units import convert, unit_of
 from workflows import order as orders
 from workflows.faxes import queue_fax
@@ -465,7 +465,7 @@ def _supplier(session: Session, fax: FaxPages, buyer: Buyer | None,
     scores = []
     for supplier in suppliers:
         catalog = [_entry(p) for p in _catalog(session, supplier.id)]
-        scores.append((sum(match_product(line.item.text, catalog, aliases).confidence for line in free.lines),
+        scores.append((sum(match_product(_written(line), catalog, aliases).confidence for line in free.lines),
                        supplier))
     scores.sort(key=lambda pair: pair[0], reverse=True)
     if len(scores) > 1 and scores[0][0] - scores[1][0] < 0.5:
@@ -523,7 +523,7 @@ def _reading(session: Session, settings: Settings, fax: FaxPages, fax_order: Fax
             if part is not None and (part["value"] is None or part["confidence"] < bar):
                 decision.unsure(f"line {line['position']}: {name} unsure ({part['reason'] or part['text']!r})")
         product = line["product"]
-        if product["product_id"] is None or product["confidence"] < bar:
+        if product["product_id"] is None or product["reason"] or product["confidence"] < bar:
             decision.unsure(f"line {line['position']}: {product['reason'] or 'product unsure'}")
         if line.get("unit_problem"):
             decision.unsure(f"line {line['position']}: {line['unit_problem']}")
@@ -536,7 +536,7 @@ def _free_lines(free: FreeFormReading, catalog: Sequence[Product], aliases: Mapp
     by_id = {p.id: p for p in catalog}
     lines = []
     for position, line in enumerate(free.lines, 1):
-        match = match_product(line.item.text, entries, aliases) if entries else \
+        match = match_product(_written(line), entries, aliases) if entries else \
             ProductMatch(None, "", 0.0, "none", reason="no supplier to match the item against")
         lines.append(_line_json(position, line, match, by_id.get(match.product_id or -1)))
     fields = {name: value.as_json() for name, value in (
@@ -545,13 +545,21 @@ def _free_lines(free: FreeFormReading, catalog: Sequence[Product], aliases: Mapp
     return lines, fields
 
 
+def _written(line: ItemLine) -> str:
+    """The item's name as the sheet gives it, without a row number before it."""
+    return line.item.value or line.item.text
+
+
 def _line_json(position: int, line: ItemLine, match: ProductMatch, product: Product | None) -> dict[str, Any]:
     quantity = line.quantity
     unit_problem = None
     product_unit = product.unit if product else ""
     if product is not None and quantity.value is not None:
         quantity, unit_problem = _in_product_unit(quantity, line.unit, product)
-    return {"position": position, "item": line.item.as_json(), "quantity": quantity.as_json(),
+    item = line.item
+    if match.product_id is not None and match.confidence >= SURE and not match.reason:
+        item = item.checked()  # a name the master knows is read right, however unsure the OCR was of it
+    return {"position": position, "item": item.as_json(), "quantity": quantity.as_json(),
             "unit": line.unit.as_json() if line.unit else None, "product_unit": product_unit,
             "price": line.price.as_json() if line.price else None,
             "amount": line.amount.as_json() if line.amount else None,
@@ -667,7 +675,7 @@ def _accept(session: Session, settings: Settings, fax_order: FaxOrder, body: Map
         # The line as read: by the position the correction names, else the same place in the list.
         position = raw.get("position", i + 1)
         read = next((line for line in read_lines if line["position"] == position), None)
-        written = raw.get("item") or (read["item"]["text"] if read else "")
+        written = raw.get("item") or (read["item"]["value"] or read["item"]["text"] if read else "")
         read_as = read["product"]["product_id"] if read else None
         if written and read_as != product.id and fax_order.layout == "free":
             _remember_alias(session, buyer, str(written), product, fax_order)

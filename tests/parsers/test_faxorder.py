@@ -1,0 +1,117 @@
+"""read_free_form on words laid out as OCR gives them from faxed sheets: what fax OCR does to
+labels, row numbers and units, and lines it cannot read, which must never drop out of an order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PIL import Image
+
+from parsers.faxorder import UNLABELLED_DATE, FreeFormReading, read_free_form
+from parsers.pagetext import PageText, Word
+
+RECEIVED = date(2026, 11, 20)  # a Friday
+
+
+def page(rows: list[list[tuple[str, float]]], *, number: int = 1, conf: float = 0.95) -> PageText:
+    """A page of lines 8 mm apart, each a list of (text, x0 in mm); every word 4 mm wide per character."""
+    words = tuple(Word(text, x0, 20 + 8 * i, x0 + 4 * len(text), 24 + 8 * i, conf, i)
+                  for i, row in enumerate(rows) for text, x0 in row)
+    return PageText(number=number, width_mm=210, height_mm=297, words=words, rules=(), source="ocr",
+                    image=Image.new("L", (10, 10), 255), dpi=200, rotation=0, skew=0.0, ms=0.0)
+
+
+def items(reading: FreeFormReading) -> list[tuple[str | None, str | None, str | None]]:
+    return [(line.item.value, line.quantity.value, line.unit.value if line.unit else None) for line in reading.lines]
+
+
+# A handwritten-style form: 品名 centred over a wide cell, the names written from its left edge.
+CENTRED = [("No", 23), ("品名", 75), ("数量", 133), ("単位", 152), ("備考", 174)]
+
+
+def test_names_written_left_of_a_centred_item_header_are_items_not_row_numbers() -> None:
+    reading = read_free_form([page([[("納品日", 20), ("11/25(水)", 50)], CENTRED,
+                                    [("1", 25), ("プチトマト", 33), ("2", 135), ("パック", 148)],
+                                    [("2", 25), ("大葉", 33), ("2", 141), ("束", 152)],
+                                    [("3", 25)]])], RECEIVED)
+
+    assert items(reading) == [("プチトマト", "2", "パック"), ("大葉", "2", "束")]
+
+
+def test_a_row_ocr_could_not_read_the_name_or_quantity_of_stays_a_line_of_the_order() -> None:
+    reading = read_free_form([page([CENTRED,
+                                    [("1", 25), ("キャベツ", 33), ("3", 135), ("玉", 152)],
+                                    [("2", 25), ("ーー", 33), ("4", 135), ("袋", 152)],
+                                    [("3", 25), ("レタス", 33), ("い", 152)],
+                                    [("4", 25), ("ーーー", 33)]])], RECEIVED)
+
+    assert [(line.item.value, line.quantity.value) for line in reading.lines] == \
+        [("キャベツ", "3"), (None, "4"), ("レタス", None)]
+    assert reading.lines[1].item.reason == "item name unreadable"
+
+
+def test_an_unread_line_among_list_lines_keeps_its_place_with_no_quantity() -> None:
+    reading = read_free_form([page([[("いつもお世話になっております。", 20)],
+                                    [("2 レタス 24 い", 20)],
+                                    [("人参 2kg", 20)],
+                                    [("キャベツ ト Tt", 20)],
+                                    [("グレープフルーツ 18 個", 20)],
+                                    [("以上", 20)]])], RECEIVED)
+
+    assert [(line.item.value, line.quantity.value) for line in reading.lines] == \
+        [("レタス 24 い", None), ("人参", "2"), ("キャベツ ト Tt", None), ("グレープフルーツ", "18")]
+    assert reading.lines[2].quantity.confidence == 0.0
+
+
+def test_a_delivery_label_half_read_still_labels_the_date_after_it() -> None:
+    reading = read_free_form([page([[("日付", 20), ("2026/11/20", 40)], [("納唱希望日", 20), ("11/24(火)", 60)],
+                                    [("品名", 20), ("数量", 80)], [("キャベツ", 20), ("3", 82)]])], RECEIVED)
+
+    assert reading.delivery_date is not None
+    assert (reading.delivery_date.value, reading.delivery_date.reason) == ("2026-11-24", None)
+    assert reading.delivery_date.confidence >= 0.95  # the weekday agrees
+
+
+def test_a_date_ocr_garbled_is_repaired_but_trusted_only_when_its_weekday_agrees() -> None:
+    checked = read_free_form([page([[("納品日", 20), ("11/z4 (火)", 50)]])], RECEIVED).delivery_date
+    unchecked = read_free_form([page([[("納品日", 20), ("信和8年11月24昌", 50)]])], RECEIVED).delivery_date
+
+    assert checked is not None and (checked.value, checked.confidence >= 0.95) == ("2026-11-24", True)
+    assert unchecked is not None and unchecked.value == "2026-11-24" and unchecked.confidence <= 0.5
+    assert "read as 2026-11-24" in (unchecked.reason or "")
+
+
+def test_a_date_without_any_label_is_taken_only_as_a_doubt() -> None:
+    reading = read_free_form([page([[("2026/11/20 09:58", 20)], [("縛呈日", 20), ("2026/11/28", 50)]])], RECEIVED)
+
+    assert reading.delivery_date is not None and reading.delivery_date.value == "2026-11-28"
+    assert reading.delivery_date.confidence <= UNLABELLED_DATE and "no delivery label" in (
+        reading.delivery_date.reason or "")
+
+
+def test_a_table_running_onto_page_two_starts_again_at_its_first_row_with_a_quantity() -> None:
+    first = page([[("品名", 20), ("数量", 100), ("単位", 120)], [("キャベツ", 20), ("3", 102), ("玉", 122)]])
+    second = page([[("NOV-20-2026 09:58 FROM:MARUYOSHI P.2", 8)], [("FAX 注文書 (続き)", 60)],
+                   [("No. 晶名", 20), ("単位 単価", 118)],
+                   [("レタス", 20), ("2", 102), ("玉", 122)]], number=2)
+
+    assert items(read_free_form([first, second], RECEIVED)) == [("キャベツ", "3", "玉"), ("レタス", "2", "玉")]
+
+
+def test_束_read_as_東_is_still_a_bunch() -> None:
+    reading = read_free_form([page([[("品名", 20), ("数量", 100), ("単位", 120)],
+                                    [("パセリ", 20), ("4", 102), ("東", 122)]])], RECEIVED)
+
+    assert items(reading) == [("パセリ", "4", "束")]
+
+
+def test_a_quantity_whose_point_the_fax_lost_is_doubted_not_read_as_its_first_digit() -> None:
+    header = [("品名", 20), ("単位", 110), ("数量", 130), ("単価", 150), ("金額", 175)]
+    spaced = read_free_form([page([header, [("人参", 20), ("kg", 112), ("1", 138), ("5", 145), ("300", 163),
+                                            ("450", 188)]])], RECEIVED)
+    no_price = read_free_form([page([[("品名", 20), ("数量", 100)], [("人参", 20), ("1", 102), ("5", 108)]])],
+                              RECEIVED)
+
+    for reading in (spaced, no_price):
+        (line,) = reading.lines
+        assert line.quantity.confidence < 0.8, line.quantity
