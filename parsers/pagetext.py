@@ -55,7 +55,7 @@ OCR (Tesseract 5, as a subprocess, ``OMP_THREAD_LIMIT=1``)
 3. Rules: an opening with long thin kernels (15 mm across, 12 mm down: longer than any
    stroke of a character) over the ink thickened by a pixel across the line; they are
    taken out of the ink before reading, with their ragged edges. Pieces of one rule across
-   (a light line a fax sent as dashes) are one rule where the ink along the line fills most
+   (a light line a fax sent as dashes) are one rule where the ink along the line covers a fifth
    of the gap; a shorter line down the page from a rule across to another, with no ink beside
    it, is the side of a boxed cell (「納品日 | 11/25」). A line down the page
    that does not end on lines across it at both ends is a streak, not a rule.
@@ -799,7 +799,7 @@ def _scan_rules(ink: Mask, dpi: float) -> tuple[Mask, list[Rule]]:
 
 def _bridge_broken(rules: list[Rule], ink: Mask, px_per_mm: float) -> tuple[list[Rule], Mask]:
     """Pieces of one rule across, broken by a faint fax (a light gray line sent as dashes), as one rule:
-    pieces on one line whose gap the ink along that line mostly fills. Also the ink taken with them."""
+    pieces on one line with ink along the line across ``BROKEN_INK`` of the gap. Also the ink taken with them."""
     found = np.zeros_like(ink)
     lines: list[list[Rule]] = []
     for rule in sorted((r for r in rules if r.horizontal), key=lambda r: r.top + r.bottom):
