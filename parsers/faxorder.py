@@ -549,15 +549,16 @@ _DATE_LABEL_PARTS = frozenset("納届希望")
 
 def _half_read_date_label(text: str) -> bool:
     folded = fold_compact(text).strip("|[]:：")
-    return 2 <= len(folded) <= 7 and folded[-1] in "日期昌旦目曰" and bool(_DATE_LABEL_PARTS & set(folded)) \
+    return 2 <= len(folded) <= 7 and folded[-1] in "日期" + _DAY_LOOKALIKES and bool(_DATE_LABEL_PARTS & set(folded)) \
         and not _NOT_DELIVERY.search(folded)
 
 
 # What fax OCR makes of the characters of a date: z for 2, i or l for 1, 昌 for 日, 信和 for 令和.
+_DAY_LOOKALIKES = "昌旦目曰"
 _DATE_REPAIRS = ((re.compile(r"(?<=[\d/])[zZ]|[zZ](?=[\d/])"), "2"),
                  (re.compile(r"(?<=[\d/])[iIl|]|[iIl|](?=[\d/iIl|])"), "1"),
                  (re.compile(r"(?<=\d)[oO]|[oO](?=\d)"), "0"),
-                 (re.compile(r"(?<=\d)\s*[昌旦目曰]"), "日"),
+                 (re.compile(rf"(?<=\d)\s*[{_DAY_LOOKALIKES}]"), "日"),
                  (re.compile(r"[信合今]和(?=\s*\d)"), "令和"))
 
 

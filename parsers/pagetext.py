@@ -721,7 +721,10 @@ def _skew(stats: Labels, dpi: float) -> tuple[bool, float]:
     glyph = (np.maximum(w, h) >= 0.6 * px_per_mm) & (w <= 12 * px_per_mm) & (h <= 12 * px_per_mm)
     glyph[0] = False
     whole = _profile_skew(stats, glyph, px_per_mm)
-    below = _profile_skew(stats, glyph & (stats[:, cv2.CC_STAT_TOP] >= HEADER_LINE_MM * px_per_mm), px_per_mm)
+    in_strip = stats[:, cv2.CC_STAT_TOP] < HEADER_LINE_MM * px_per_mm
+    if not (glyph & in_strip).any():
+        return whole or (False, 0.0)  # nothing up there: the same blobs would give the same angle
+    below = _profile_skew(stats, glyph & ~in_strip, px_per_mm)
     if whole is None or below is None:
         return whole or below or (False, 0.0)
     return below if below[0] != whole[0] or abs(below[1] - whole[1]) > 0.3 else whole
@@ -790,10 +793,9 @@ def _scan_rules(ink: Mask, dpi: float) -> tuple[Mask, list[Rule]]:
     rules = _merge_rules(boxes, min_length=min(H_RULE_MM, V_RULE_MM), gap=2.0, across=1.0)
     rules, bridged = _bridge_broken(rules, ink, px_per_mm)
     found |= bridged
-    sides = _cell_sides(ink & ~found, px_per_mm, [r for r in rules if r.horizontal])
-    for label_mask, side in sides:
-        found |= cv2.dilate(label_mask.view(np.uint8), np.ones((3, 3), np.uint8)).view(np.bool_) & ink
-        rules.append(side)
+    sides, side_ink = _cell_sides(ink & ~found, px_per_mm, [r for r in rules if r.horizontal])
+    found |= cv2.dilate(side_ink.view(np.uint8), np.ones((3, 3), np.uint8)).view(np.bool_) & ink
+    rules += sides
     return found, _ruled(sorted(rules, key=lambda r: (not r.horizontal, r.top, r.x0)))
 
 
@@ -825,16 +827,17 @@ def _bridge_broken(rules: list[Rule], ink: Mask, px_per_mm: float) -> tuple[list
     return out + [r for r in rules if not r.horizontal], found
 
 
-def _cell_sides(ink: Mask, px_per_mm: float, across: Sequence[Rule]) -> list[tuple[Mask, Rule]]:
+def _cell_sides(ink: Mask, px_per_mm: float, across: Sequence[Rule]) -> tuple[list[Rule], Mask]:
     """Lines down the page shorter than ``V_RULE_MM`` that run from a rule across to another (within
-    ``SIDE_REACH_MM`` of each): the sides of boxed cells; each with its own pixels."""
+    ``SIDE_REACH_MM`` of each): the sides of boxed cells, and their pixels."""
     if not across:
-        return []
+        return [], np.zeros_like(ink)
     length = max(3, round(CELL_SIDE_MM * px_per_mm))
     opened = cv2.morphologyEx(cv2.dilate(ink.view(np.uint8), np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN,
                               np.ones((length, 1), np.uint8)).view(np.bool_) & ink
     count, labels, stats = _components(opened)
     out = []
+    side = np.zeros(count, dtype=np.bool_)
     for label in range(1, count):
         x, y, w, h, _area = (int(v) for v in stats[label])
         if h < length or w > 1.0 * px_per_mm:
@@ -847,9 +850,10 @@ def _cell_sides(ink: Mask, px_per_mm: float, across: Sequence[Rule]) -> list[tup
             continue
         if all(any(r.x0 - SIDE_REACH_MM <= mid <= r.x1 + SIDE_REACH_MM and abs((r.top + r.bottom) / 2 - end)
                    <= SIDE_REACH_MM for r in across) for end in (top, bottom)):
-            out.append((labels == label, Rule(round(mid - w / 2 / px_per_mm, 2), round(top, 2),
-                                              round(mid + w / 2 / px_per_mm, 2), round(bottom, 2))))
-    return out
+            side[label] = True
+            out.append(Rule(round(mid - w / 2 / px_per_mm, 2), round(top, 2), round(mid + w / 2 / px_per_mm, 2),
+                            round(bottom, 2)))
+    return out, side[labels]
 
 
 def _ruled(rules: list[Rule], reach: float = 2.5) -> list[Rule]:
