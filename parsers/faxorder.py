@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -38,7 +38,7 @@ from typing import Any, Literal
 from gateway.fax import BadFaxNumber, normalize_fax_number
 from parsers.dates import find_dates
 from parsers.normalize import fold_compact, fold_for_match
-from parsers.pagetext import PageText, Word
+from parsers.pagetext import HEADER_LINE_MM, PageText, Word
 from parsers.units import NUMBER_PATTERN, parse_number, read_quantity, unit_of
 
 __all__ = ["Field", "ItemLine", "FreeFormReading", "read_free_form", "Box", "MAX_QUANTITY", "LATEST_DAYS"]
@@ -56,7 +56,8 @@ _HEADER_LABELS: tuple[tuple[Column, re.Pattern[str]], ...] = (
     ("no", re.compile(r"^(?:no\.?|番号|#|№|項)$")),
     ("item", re.compile(r"^(?:品名|商品名|品目|品物|商品|品名・規格|品名/規格|商品名・規格|item|items|description|"
                         r"product|productname|name)")),
-    ("quantity", re.compile(r"^(?:数量|数|個数|注文数|発注数|注文数量|発注数量|qty|quantity|q'ty)")),
+    # Gty: fax OCR often reads the Q of Qty as G
+    ("quantity", re.compile(r"^(?:数量|数|個数|注文数|発注数|注文数量|発注数量|[qg]'?ty|quantity)")),
     ("unit", re.compile(r"^(?:単位|unit)$")),
     ("price", re.compile(r"^(?:単価|unitprice|price|価格|@)")),
     ("amount", re.compile(r"^(?:金額|amount|小計|subtotal|合計金額|計)$")),
@@ -87,17 +88,19 @@ class Field:
     page: int  # 1-based
     box: Box  # x0, top, x1, bottom in mm on that page
     reason: str | None = None
+    alternatives: tuple[str, ...] = ()  # other readings OCR gave of the same ink (item names)
 
     def as_json(self) -> dict[str, Any]:
-        return {"text": self.text, "value": self.value, "confidence": round(self.confidence, 3), "page": self.page,
-                "box": [round(v, 1) for v in self.box], "reason": self.reason}
+        out = {"text": self.text, "value": self.value, "confidence": round(self.confidence, 3), "page": self.page,
+               "box": [round(v, 1) for v in self.box], "reason": self.reason}
+        return {**out, "alternatives": list(self.alternatives)} if self.alternatives else out
 
     def doubted(self, reason: str, confidence: float = DOUBTFUL) -> Field:
-        return Field(self.text, self.value, min(self.confidence, confidence), self.page, self.box,
-                     "; ".join(r for r in (self.reason, reason) if r))
+        return replace(self, confidence=min(self.confidence, confidence),
+                       reason="; ".join(r for r in (self.reason, reason) if r))
 
     def checked(self) -> Field:
-        return Field(self.text, self.value, max(self.confidence, CHECKED), self.page, self.box, self.reason)
+        return replace(self, confidence=max(self.confidence, CHECKED))
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,13 @@ def _field(words: Sequence[Word], page: int, value: str | None, *, text: str | N
 
 def _join(words: Iterable[Word]) -> str:
     return " ".join(w.text for w in words).strip()
+
+
+def _item_field(words: Sequence[Word], page: int, name: str) -> Field:
+    """An item name's field, with the other names its words' other readings give (one word changed at a time)."""
+    others = (_item_text(_join([*words[:i], replace(word, text=text), *words[i + 1:]]))
+              for i, word in enumerate(words) for text in word.alternatives)
+    return replace(_field(words, page, name), alternatives=tuple(dict.fromkeys(o for o in others if o and o != name)))
 
 
 def _after(line: _Line, label: re.Pattern[str], *, whole_line: bool = False) -> tuple[list[Word], str] | None:
@@ -336,9 +346,20 @@ def _number_field(words: Sequence[Word], page: int, *, money: bool) -> Field | N
     return _field(words, page, str(number))
 
 
+# Fax OCR's readings of a lone digit in a quantity cell: 7 as 了, 1 as ] or l, 0 as O.
+_DIGIT_LOOKALIKES = str.maketrans({"了": "7", "]": "1", "】": "1", "|": "1", "l": "1", "I": "1", "O": "0", "o": "0",
+                                   "〇": "0", "Z": "2", "z": "2"})
+
+
 def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: int) -> tuple[Field, Field | None]:
     text = _join(words)
     quantity = read_quantity(text) if words else None
+    repaired = None
+    if quantity is None and words:
+        # only the first word: "5 l" is five litres, and a unit may look like a digit
+        first, _, rest = text.partition(" ")
+        repaired = " ".join(part for part in (first.translate(_DIGIT_LOOKALIKES), rest) if part)
+        quantity = read_quantity(repaired) if repaired != text else None
     unit_field: Field | None = None
     if unit_words:
         unit_text = _join(unit_words)
@@ -352,6 +373,8 @@ def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: in
         unit_field = unit_field or _field(words, page, quantity.unit.label, text=text)
     amount = quantity.amount
     value_field = _field(words, page, str(amount))
+    if repaired is not None:
+        value_field = value_field.doubted(f"quantity read as {text!r}, taken as {repaired!r}")
     if amount <= 0 or amount > MAX_QUANTITY:
         value_field = value_field.doubted(f"quantity {amount} out of range", 0.0)
     return value_field, unit_field
@@ -385,7 +408,7 @@ def _table_row(line: _Line, columns: _Columns) -> ItemLine | None:
     for name, cell in (("unit price", price), ("amount", amount)):
         if cell is not None and cell.value is None and quantity.value is not None:
             quantity = quantity.doubted(f"{name} unreadable ({cell.text!r}): the quantity is unchecked")
-    item = _field(item_words, line.page, item_text) if _is_name(item_text) else \
+    item = _item_field(item_words, line.page, item_text) if _is_name(item_text) else \
         _field(item_words or list(line.words), line.page, None, text=item_text, reason="item name unreadable")
     return ItemLine(item, quantity, unit, price, amount)
 
@@ -462,7 +485,7 @@ def _list_line(line: _Line) -> ItemLine | None:
         if unit is None:
             return None  # a bare number at the end of a line is not a quantity without its unit
         item = _item_text(_join(item_words))
-        item_field = _field(item_words, line.page, item)
+        item_field = _item_field(item_words, line.page, item)
     else:
         match = _TRAILING_QUANTITY.match(fold_compact(line.text))
         written_unit = unit_of(match.group("unit")) if match else None
@@ -521,9 +544,12 @@ def _delivery_date(lines: Sequence[_Line], received_on: date, skip: set[int]) ->
             return result
     for line in kept:
         for i, word in enumerate(line.words[:-1]):
-            if _half_read_date_label(word.text):
+            if _date_label_shaped(word.text):
                 result = _date_field(line.words[i + 1:i + 2], line.page, line.words[i + 1].text, received_on)
-                if result is not None:
+                # a label with none of 納届希望 left (お届け日 read お入け日) is one only before a later date:
+                # the sheet's other dated labels (注文日, 発行日) give the day it was sent
+                if result is not None and (_DATE_LABEL_PARTS & set(word.text) or
+                                           result.value is not None and result.value > received_on.isoformat()):
                     return result
     if labelled:
         line, (words, text) = labelled[0]
@@ -535,7 +561,8 @@ def _delivery_date(lines: Sequence[_Line], received_on: date, skip: set[int]) ->
         result = _date_field(list(line.words), line.page, line.text, received_on)
         if result is not None:
             return result
-    later = [dated for line in kept for word in line.words
+    # not in the sending machine's header line, whose page count (1/1) reads as a date
+    later = [dated for line in kept if line.top > HEADER_LINE_MM for word in line.words
              if (dated := _date_field([word], line.page, word.text, received_on)) is not None
              and dated.value is not None and dated.value > received_on.isoformat()]
     if len({dated.value for dated in later}) == 1:
@@ -547,10 +574,10 @@ def _delivery_date(lines: Sequence[_Line], received_on: date, skip: set[int]) ->
 _DATE_LABEL_PARTS = frozenset("納届希望")
 
 
-def _half_read_date_label(text: str) -> bool:
+def _date_label_shaped(text: str) -> bool:
+    """A short word ending in 日 or 期 (or what fax OCR makes of 日) that is no other date's label."""
     folded = fold_compact(text).strip("|[]:：")
-    return 2 <= len(folded) <= 7 and folded[-1] in "日期" + _DAY_LOOKALIKES and bool(_DATE_LABEL_PARTS & set(folded)) \
-        and not _NOT_DELIVERY.search(folded)
+    return 2 <= len(folded) <= 7 and folded[-1] in "日期" + _DAY_LOOKALIKES and not _NOT_DELIVERY.search(folded)
 
 
 # What fax OCR makes of the characters of a date: z for 2, i or l for 1, 昌 for 日, 信和 for 令和.
@@ -559,7 +586,9 @@ _DATE_REPAIRS = ((re.compile(r"(?<=[\d/])[zZ]|[zZ](?=[\d/])"), "2"),
                  (re.compile(r"(?<=[\d/])[iIl|]|[iIl|](?=[\d/iIl|])"), "1"),
                  (re.compile(r"(?<=\d)[oO]|[oO](?=\d)"), "0"),
                  (re.compile(rf"(?<=\d)\s*[{_DAY_LOOKALIKES}]"), "日"),
-                 (re.compile(r"[信合今]和(?=\s*\d)"), "令和"))
+                 (re.compile(r"[信合今]和(?=\s*\d)"), "令和"),
+                 # a slash read as 7 (11727(金)): only before a weekday, which then checks the date
+                 (re.compile(r"(?<![\d/])(1[0-2]|0?[1-9])7([0-2]?\d|3[01])(?=\s*[(（][月火水木金土日])"), r"\1/\2"))
 
 
 def _repaired_date_text(text: str) -> str:
@@ -569,6 +598,7 @@ def _repaired_date_text(text: str) -> str:
 
 
 def _date_field(words: Sequence[Word], page: int, text: str, received_on: date) -> Field | None:
+    text = text.lstrip(".,・:：")  # dust or a colon between label and date ("Delivery date:.2026/11/27")
     found = find_dates(text, received_on)
     repaired = not found
     if repaired:

@@ -56,9 +56,10 @@ OCR (Tesseract 5, as a subprocess, ``OMP_THREAD_LIMIT=1``)
    stroke of a character) over the ink thickened by a pixel across the line; they are
    taken out of the ink before reading, with their ragged edges. Pieces of one rule across
    (a light line a fax sent as dashes) are one rule where the ink along the line covers a fifth
-   of the gap; a shorter line down the page from a rule across to another, with no ink beside
-   it, is the side of a boxed cell (「納品日 | 11/25」). A line down the page
-   that does not end on lines across it at both ends is a streak, not a rule.
+   of the gap; a hairline sent as short dashes is found with its gaps closed (1 mm), when it
+   stays thinner than text (0.8 mm) with white beside it; a shorter line down the page from a
+   rule across to another, with no ink beside it, is the side of a boxed cell (「納品日 | 11/25」).
+   A line down the page that does not end on lines across it at both ends is a streak, not a rule.
 4. The layout is ours, not Tesseract's: connected components grouped into words as
    above (strokes stacked in one glyph, ﾐ or 二, and runs inside another's box go with
    it). Each word's own ink is cut out with a margin and read as one line (``--psm 7``),
@@ -71,8 +72,11 @@ OCR (Tesseract 5, as a subprocess, ``OMP_THREAD_LIMIT=1``)
    read again with the English model, its reading kept when more confident; words read
    as kana but narrower than full-width characters, or short and unsure, are read again
    stretched twice as wide (half-width katakana, ﾄﾏﾄ, which the Japanese model cannot
-   read as they are). Dust read as punctuation at a word's ends is dropped ("大根." →
-   "大根", "1,800," → "1,800"), and so are tiny blots read unsure (a toner spot).
+   read as they are). Japanese words still unsure (under 0.8 a character) are read again
+   from the gray picture enlarged twice, three ways; the surest reading is the word's text and
+   the others are kept as its ``alternatives``, for the product master to choose among.
+   Dust read as punctuation at a word's ends is dropped ("大根." → "大根", "1,800," →
+   "1,800"), and so are tiny blots read unsure (a toner spot).
 
 ``rotation`` is the quarter turns (counter-clockwise, degrees) the page was given to
 stand upright: 0, 90, 180 or 270; ``skew`` the skew found, counter-clockwise positive,
@@ -175,11 +179,16 @@ H_RULE_MM = 15.0  # the shortest rule found on a scan across the page, longer th
 V_RULE_MM = 12.0  # and down the page
 BROKEN_GAP_MM = 80.0  # the longest gap bridged between two pieces of one rule across
 BROKEN_INK = 0.2  # and the share of that gap the ink along the line must cover
+DASH_GAP_MM = 1.0  # gaps this wide in a thin rule across are closed before looking for it
+DASHED_MM = 0.8  # and what is found then is a rule only when no taller (a line of text closes into taller runs)
 CELL_SIDE_MM = 4.0  # a shorter line down the page is a rule only as the side of a boxed cell
 SIDE_REACH_MM = 0.8  # how near a rule across such a side must end
 HEADER_LINE_MM = 8.0  # a fax machine's header line (TTI) lies within this much of the top
 MAX_GLYPH_MM = 25.0  # a bigger blob is no character (a logo, a frame)
 MIN_WORD_MM = 0.8  # a smaller run is a speck the despeckler left
+ENLARGE = 2  # unsure Japanese words are read again from the gray picture this many times larger
+UNSURE_QUALITY = 0.8  # below this mean confidence per character a Japanese word is unsure
+ENLARGE_MARGIN = 20  # pixels of white added around a word for one of its re-readings
 BLOT_MM = 1.5  # a blob this small read unsure (conf < 0.5) is a toner spot
 
 
@@ -189,6 +198,8 @@ class Word:
 
     Millimetres from the top-left corner of the upright page. ``conf`` is 1.0 from a text
     layer, Tesseract's confidence / 100 from OCR (the lowest of the parts merged into it).
+    ``alternatives``: other readings of the same ink, when OCR read it again (``_reread_enlarged``);
+    a reader that knows what the word may say (a product master) can pick among them.
     """
 
     text: str
@@ -198,6 +209,7 @@ class Word:
     bottom: float
     conf: float
     line: int
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -490,12 +502,14 @@ def _join(left: str, right: str, space: bool, *, ocr: bool = False) -> str:
     return f"{left} {right}"
 
 
-def _words(runs: Sequence[_Run], texts: Sequence[tuple[str, float]], scale: float) -> tuple[Word, ...]:
-    """Words from runs (page units; ``scale`` mm per unit) and their (text, conf), sorted by (line, x0)."""
+def _words(runs: Sequence[_Run], texts: Sequence[tuple[str, float, tuple[str, ...]]],
+           scale: float) -> tuple[Word, ...]:
+    """Words from runs (page units; ``scale`` mm per unit) and their (text, conf, alternatives), sorted by
+    (line, x0)."""
     words = [Word(text=text, x0=round(float(run.x0) * scale, 2), top=round(float(run.top) * scale, 2),
                   x1=round(float(run.x1) * scale, 2), bottom=round(float(run.bottom) * scale, 2),
-                  conf=round(float(conf), 3), line=line)
-             for run, (text, conf), line in zip(runs, texts, _line_numbers(runs), strict=True)]
+                  conf=round(float(conf), 3), line=line, alternatives=alternatives)
+             for run, (text, conf, alternatives), line in zip(runs, texts, _line_numbers(runs), strict=True)]
     return tuple(sorted(words, key=lambda w: (w.line, w.x0)))
 
 
@@ -531,7 +545,7 @@ def _text_layer(page: Any, image: Image.Image, number: int) -> PageText | None:
     rules = _pdf_rules(page, x_off, y_off, scale)
     verticals = [((r.x0 + r.x1) / 2 / scale, r.top / scale, r.bottom / scale) for r in rules if not r.horizontal]
     runs = _runs(pieces, verticals, SPLIT_EM)
-    texts = [(_run_text(run), 1.0) for run in runs]
+    texts = [(_run_text(run), 1.0, ()) for run in runs]
     gray = image if image.mode == "L" else image.convert("L")
     dpi = float(image.info.get("dpi", (RENDER_DPI, RENDER_DPI))[0])
     return PageText(number=number, width_mm=round(width_pt * scale, 2), height_mm=round(height_pt * scale, 2),
@@ -790,6 +804,9 @@ def _scan_rules(ink: Mask, dpi: float) -> tuple[Mask, list[Rule]]:
         for x, y, w, h, _area in stats[1:count]:
             if (w if horizontal else h) >= length:
                 boxes.append((x / px_per_mm, y / px_per_mm, (x + w) / px_per_mm, (y + h) / px_per_mm))
+    dashed_ink, dashed = _dashed_rules(src, px_per_mm)
+    found |= dashed_ink & ink
+    boxes += dashed
     rules = _merge_rules(boxes, min_length=min(H_RULE_MM, V_RULE_MM), gap=2.0, across=1.0)
     rules, bridged = _bridge_broken(rules, ink, px_per_mm)
     found |= bridged
@@ -797,6 +814,37 @@ def _scan_rules(ink: Mask, dpi: float) -> tuple[Mask, list[Rule]]:
     found |= cv2.dilate(side_ink.view(np.uint8), np.ones((3, 3), np.uint8)).view(np.bool_) & ink
     rules += sides
     return found, _ruled(sorted(rules, key=lambda r: (not r.horizontal, r.top, r.x0)))
+
+
+def _dashed_rules(src: npt.NDArray[np.uint8], px_per_mm: float) -> tuple[Mask, list[Box]]:
+    """Thin rules across that a fax sent as dashes (a hairline, a light gray row line): gaps up to
+    ``DASH_GAP_MM`` closed along the line, then runs as long as a rule that stay thin.
+
+    Closing also joins the strokes of a line of text into long runs: those are as tall as the text, or,
+    where only a few of its rows close, have its ink just above and below; a rule is no taller than
+    ``DASHED_MM`` and has white on one side at least.
+    """
+    length = round(H_RULE_MM * px_per_mm)
+    closed = cv2.morphologyEx(cv2.dilate(src, np.ones((3, 1), np.uint8)), cv2.MORPH_CLOSE,
+                              np.ones((1, max(3, round(DASH_GAP_MM * px_per_mm))), np.uint8))
+    opened = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)).view(np.bool_)
+    count, labels, stats = _components(opened)
+    near = round(DASHED_MM * px_per_mm)
+    ink = src.view(np.bool_)
+
+    def clear_beside(x: int, y: int, w: int, h: int) -> bool:
+        # a rule has white on one side at least; rows of text cut through the middle (their strokes closed)
+        # have ink on both
+        above, below = ink[max(0, y - near):max(0, y - 1), x:x + w], ink[y + h + 1:y + h + near, x:x + w]
+        return any(side.size == 0 or side.any(axis=0).mean() <= 0.3 for side in (above, below))
+
+    thin = [label for label in range(1, count)
+            if stats[label, 2] >= length and stats[label, 3] <= DASHED_MM * px_per_mm
+            and clear_beside(*(int(v) for v in stats[label, :4]))]
+    found = np.isin(labels, thin)
+    boxes = [(x / px_per_mm, y / px_per_mm, (x + w) / px_per_mm, (y + h) / px_per_mm)
+             for x, y, w, h, _area in (stats[label] for label in thin)]
+    return cv2.dilate(found.view(np.uint8), np.ones((5, 5), np.uint8)).view(np.bool_), boxes
 
 
 def _bridge_broken(rules: list[Rule], ink: Mask, px_per_mm: float) -> tuple[list[Rule], Mask]:
@@ -976,17 +1024,20 @@ def _quality(lines: Iterable[_Line]) -> float:
     return total / chars if chars else 0.0
 
 
-def _tesseract(crops: Sequence[Mask], dpi: float, command: str, *, languages: str = LANGUAGES) -> list[_Line]:
-    """Each crop read as one line: the pages of one TIFF, one process, one thread (``OMP_THREAD_LIMIT=1``)."""
+def _tesseract(crops: Sequence[Mask] | Sequence[Gray], dpi: float, command: str, *,
+               languages: str = LANGUAGES) -> list[_Line]:
+    """Each crop (ink True, or gray with dark ink) read as one line: the pages of one TIFF, one process, one
+    thread (``OMP_THREAD_LIMIT=1``)."""
     if not crops:
         return []
     exe = shutil.which(command)
     if exe is None:
         raise UnreadablePage(f"OCR failed: {command} is not installed")
-    images = [Image.fromarray(~crop) for crop in crops]
+    bits = crops[0].dtype == np.bool_
+    images = [Image.fromarray(~crop if bits else crop) for crop in crops]
     tiff = io.BytesIO()
-    images[0].save(tiff, "TIFF", save_all=True, append_images=images[1:], compression="group4",
-                   dpi=(round(dpi), round(dpi)))
+    images[0].save(tiff, "TIFF", save_all=True, append_images=images[1:],
+                   compression="group4" if bits else "tiff_lzw", dpi=(round(dpi), round(dpi)))
     args = [exe, "stdin", "stdout", "-l", languages, "--psm", str(PSM), "--dpi", str(round(dpi)),
             "-c", "tessedit_do_invert=0", "tsv"]
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # its default threads make it 4× slower on 2 cores
@@ -1069,6 +1120,52 @@ def _reread_half_width(runs: Sequence[_Run], crops: Sequence[Mask], lines: list[
             lines[i] = _Line(tuple((text, left // 2, right // 2, conf) for text, left, right, conf in line.words))
 
 
+def _gray_crop(gray: Gray, labels: Labels, run: _Run) -> Gray:
+    """``_crop`` in gray: the run's own ink with its soft edges as the deskewed picture has them, the rest white."""
+    x0, top, x1, bottom = int(run.x0), int(run.top), int(run.x1), int(run.bottom)
+    pad = max(4, round(0.3 * (bottom - top)))
+    own = cv2.dilate(np.isin(labels[top:bottom, x0:x1], [p.label for p in run.pieces]).view(np.uint8),
+                     np.ones((3, 3), np.uint8)).view(np.bool_)
+    canvas = np.full((bottom - top + 2 * pad, x1 - x0 + 2 * pad), 255, dtype=np.uint8)
+    canvas[pad:pad + bottom - top, pad:pad + x1 - x0] = np.where(own, gray[top:bottom, x0:x1], 255)
+    return canvas
+
+
+def _reread_enlarged(grays: Sequence[Gray], lines: list[_Line], dpi: float, command: str) -> dict[int, list[_Line]]:
+    """Japanese words read unsure (mean confidence under ``UNSURE_QUALITY``) read again from the gray picture,
+    enlarged ``ENLARGE`` times: as cut out, with a wider white margin, and (words with kana) stretched as wide
+    again for half-width katakana. The surest reading replaces the first when surer; every other reading
+    is returned, by word, for a reader that knows what the word may say.
+
+    At fax resolution a kanji is 20-30 pixels high and its inner strokes touch: 生姜 is read 生半, 豆腐 豆殴,
+    ﾌﾞﾛｯｺﾘ フーロッコリ. Enlarged they are often read right, but which of the ways gets it right, and how
+    sure Tesseract is of it, is nearly chance (生姜 read right at 0.41, wrong as 生 0.93 半 0.54): the
+    confidences alone cannot pick, a product master can.
+    """
+    picked = [i for i, line in enumerate(lines)
+              if line.words and any(_is_cjk(ch) for ch in line.text(1.0)) and _quality([line]) < UNSURE_QUALITY]
+    others: dict[int, list[_Line]] = {i: [] for i in picked}
+    for wide, margin in ((1, 0), (1, ENLARGE_MARGIN), (2, 0)):
+        chosen = [i for i in picked if wide == 1 or any(_is_kana(ch) for ch in lines[i].text(1.0))]
+        scaled = [cv2.resize(np.pad(grays[i], margin, constant_values=255),
+                             ((grays[i].shape[1] + 2 * margin) * ENLARGE * wide,
+                              (grays[i].shape[0] + 2 * margin) * ENLARGE),
+                             interpolation=cv2.INTER_LANCZOS4).astype(np.uint8) for i in chosen]
+        step = ENLARGE * wide
+        for i, line in zip(chosen, _tesseract(scaled, dpi * ENLARGE, command), strict=True):
+            if line.words:
+                others[i].append(_Line(tuple((text, left // step - margin, right // step - margin, conf)
+                                             for text, left, right, conf in line.words)))
+    for i, readings in others.items():
+        best = max(readings, key=lambda line: _quality([line]), default=None)
+        if best is not None and _quality([best]) > _quality([lines[i]]):
+            readings[readings.index(best)] = lines[i]
+            lines[i] = best
+        else:
+            readings.append(lines[i])
+    return others
+
+
 def _ocr_page(image: Image.Image, number: int, command: str) -> PageText:
     started = time.perf_counter()
     picture, dpi = _square_gray(image)
@@ -1091,12 +1188,15 @@ def _ocr_page(image: Image.Image, number: int, command: str) -> PageText:
     lines = _tesseract(crops, dpi, command)
     _reread_latin(crops, lines, dpi, command)
     _reread_half_width(runs, crops, lines, dpi, command)
+    grays = [_gray_crop(gray, labels, run) for run in runs]
+    others = _reread_enlarged([np.ascontiguousarray(g[::-1, ::-1]) for g in grays] if turned else grays, lines, dpi,
+                              command)
 
     height_px, width_px = gray.shape
     scale = MM_PER_INCH / dpi
     read: list[_Run] = []
-    texts: list[tuple[str, float]] = []
-    for run, line in zip(runs, lines, strict=True):
+    texts: list[tuple[str, float, tuple[str, ...]]] = []
+    for i, (run, line) in enumerate(zip(runs, lines, strict=True)):
         text = _tidy(line.text(run.em))
         if len(run.pieces) == 1 and max(run.x1 - run.x0, run.bottom - run.top) < BLOT_MM / scale and line.conf < 0.5:
             log.debug("page %d: %r, a blot, dropped", number, text)
@@ -1106,7 +1206,8 @@ def _ocr_page(image: Image.Image, number: int, command: str) -> PageText:
                 run = _Run(run.pieces, width_px - run.x1, height_px - run.bottom, width_px - run.x0,
                            height_px - run.top, run.em)
             read.append(run)
-            texts.append((text, line.conf))
+            alternatives = {_tidy(other.text(run.em)) for other in others.get(i, ())} - {text, ""}
+            texts.append((text, line.conf, tuple(sorted(alternatives))))
     if turned:
         gray = np.ascontiguousarray(gray[::-1, ::-1])
         w_mm, h_mm = width_px * scale, height_px * scale

@@ -31,7 +31,7 @@ from rapidfuzz import fuzz
 
 from parsers.normalize import fold_kana
 
-__all__ = ["CatalogEntry", "ProductMatch", "item_key", "match_product", "SURE"]
+__all__ = ["CatalogEntry", "ProductMatch", "alias_key", "item_key", "match_product", "SURE"]
 
 SURE = 0.9  # a match at least this good, and clearly better than the next, is taken without review
 RESEMBLES = 0.75  # below this a name is not taken for any product, only shown as the closest
@@ -61,6 +61,7 @@ _LOOKALIKES = {
 _FOLD = str.maketrans({ch: first for first, group in _LOOKALIKES.items() for ch in group})
 _BRACKETED = re.compile(r"[(\[（【「<＜〔][^)\]）】」>＞〕]*[)\]）】」>＞〕]?")
 _SIZE = re.compile(r"\d+(?:\.\d+)?\s*(?:kg|g|l|ml|cm|mm|個入り?|本入り?|枚入り?|入り?|p|pc|pcs)(?![a-z])", re.I)
+_LEADERS = re.compile(r"^ー+|ー{2,}")
 _NOT_NAME = re.compile(r"[\s・･.,、。:：;/／*＊#＃'\"“”‘’`_]+")
 
 
@@ -91,12 +92,19 @@ def item_key(text: str) -> str:
     s = fold_kana(unicodedata.normalize("NFKC", text)).lower()
     stripped = _SIZE.sub("", _BRACKETED.sub("", s))
     s = stripped if _NOT_NAME.sub("", stripped) else s  # a name that is all brackets keeps them
-    return _NOT_NAME.sub("", s).translate(_FOLD)
+    # no name starts with ー or holds two: what is left of a rule or a dotted leader between its words
+    return _LEADERS.sub("", _NOT_NAME.sub("", s).translate(_FOLD))
 
 
 def whole_key(text: str) -> str:
     """Like ``item_key`` but keeping what is bracketed and the sizes: tells ``トマト(中玉)`` from ``トマト(桃太郎)``."""
     return _NOT_NAME.sub("", fold_kana(unicodedata.normalize("NFKC", text)).lower()).translate(_FOLD)
+
+
+def alias_key(text: str) -> str:
+    """What a buyer's remembered alias is kept under: the whole name as written, brackets and sizes too, since
+    an alias for 豆腐(絹) must not name the product for 豆腐(木綿)."""
+    return whole_key(text)
 
 
 _KAKASI_LOCK = threading.Lock()
@@ -160,10 +168,10 @@ def _similarity(written: str, name: str) -> float:
 def match_product(written: str, catalog: Sequence[CatalogEntry],
                   aliases: Mapping[str, int] | None = None) -> ProductMatch:
     """The product ``written`` names, with how sure that is; ``product_id`` None when none fits."""
-    key = item_key(written)
-    if not key:
+    if not item_key(written):
         return ProductMatch(None, "", 0.0, "none", reason="no item name")
     by_id = {entry.product_id: entry for entry in catalog}
+    key = alias_key(written)
     if aliases and key in aliases and aliases[key] in by_id:
         entry = by_id[aliases[key]]
         return ProductMatch(entry.product_id, entry.name, 1.0, "alias")

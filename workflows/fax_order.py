@@ -28,7 +28,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -64,7 +64,7 @@ from parsers.faxorder import Field, FreeFormReading, ItemLine, read_free_form
 from parsers.imaging import UnreadablePage, pages_from_attachment
 from parsers.mime import ParsedMail
 from parsers.normalize import company_key
-from parsers.products import SURE, CatalogEntry, ProductMatch, item_key, match_product
+from parsers.products import SURE, CatalogEntry, ProductMatch, alias_key, item_key, match_product
 from parsers.units import convert, unit_of
 from workflows import order as orders
 from workflows.faxes import queue_fax
@@ -536,13 +536,33 @@ def _free_lines(free: FreeFormReading, catalog: Sequence[Product], aliases: Mapp
     by_id = {p.id: p for p in catalog}
     lines = []
     for position, line in enumerate(free.lines, 1):
-        match = match_product(_written(line), entries, aliases) if entries else \
-            ProductMatch(None, "", 0.0, "none", reason="no supplier to match the item against")
+        match, line = match_line(line, entries, aliases) if entries else \
+            (ProductMatch(None, "", 0.0, "none", reason="no supplier to match the item against"), line)
         lines.append(_line_json(position, line, match, by_id.get(match.product_id or -1)))
     fields = {name: value.as_json() for name, value in (
         ("delivery_date", free.delivery_date), ("buyer_name", free.buyer_name), ("buyer_fax", free.buyer_fax),
         ("supplier_name", free.supplier_name), ("note", free.note)) if value is not None}
     return lines, fields
+
+
+def _sure(match: ProductMatch) -> bool:
+    return match.product_id is not None and match.confidence >= SURE and not match.reason
+
+
+def match_line(line: ItemLine, entries: Sequence[CatalogEntry],
+               aliases: Mapping[str, int]) -> tuple[ProductMatch, ItemLine]:
+    """The product the line names, and the line with the reading of its name that says so.
+
+    When the first reading names no product surely, OCR's other readings of the same ink are tried: one
+    product named surely by some of them, and no other by any, is taken (豆殴 read again 豆腐)."""
+    first = match_product(_written(line), entries, aliases)
+    if _sure(first) or not line.item.alternatives:
+        return first, line
+    sure = [(text, match) for text in line.item.alternatives if _sure(match := match_product(text, entries, aliases))]
+    if len({match.product_id for _, match in sure}) != 1:
+        return first, line
+    text, match = sure[0]
+    return match, replace(line, item=replace(line.item, value=text))
 
 
 def _written(line: ItemLine) -> str:
@@ -699,7 +719,7 @@ def _accept(session: Session, settings: Settings, fax_order: FaxOrder, body: Map
 
 
 def _remember_alias(session: Session, buyer: Buyer, written: str, product: Product, fax_order: FaxOrder) -> None:
-    key = item_key(written)
+    key = alias_key(written)
     if not key:
         return
     alias = session.scalars(select(ProductAlias).where(ProductAlias.buyer_id == buyer.id,

@@ -82,7 +82,7 @@ def test_a_date_ocr_garbled_is_repaired_but_trusted_only_when_its_weekday_agrees
 
 
 def test_a_date_without_any_label_is_taken_only_as_a_doubt() -> None:
-    reading = read_free_form([page([[("2026/11/20 09:58", 20)], [("縛呈日", 20), ("2026/11/28", 50)]])], RECEIVED)
+    reading = read_free_form([page([[("2026/11/20 09:58", 20)], [("山田", 20)], [("2026/11/28", 50)]])], RECEIVED)
 
     assert reading.delivery_date is not None and reading.delivery_date.value == "2026-11-28"
     assert reading.delivery_date.confidence <= UNLABELLED_DATE and "no delivery label" in (
@@ -115,3 +115,64 @@ def test_a_quantity_whose_point_the_fax_lost_is_doubted_not_read_as_its_first_di
     for reading in (spaced, no_price):
         (line,) = reading.lines
         assert line.quantity.confidence < 0.8, line.quantity
+
+
+def test_a_label_ocr_lost_all_its_telling_characters_of_labels_a_later_date_but_never_the_sending_day() -> None:
+    later = read_free_form([page([[("お入け日", 20), ("11/26(木)", 50)]])], RECEIVED)  # お届け日
+    sent = read_free_form([page([[("ほ文日", 20), ("2026/11/20", 50)]])], RECEIVED)  # 注文日: the day it was sent
+
+    assert later.delivery_date is not None and (later.delivery_date.value, later.delivery_date.reason) == \
+        ("2026-11-26", None)
+    assert later.delivery_date.confidence >= 0.9
+    assert sent.delivery_date is None or sent.delivery_date.confidence <= UNLABELLED_DATE
+
+
+def test_a_slash_read_as_7_is_repaired_when_the_weekday_agrees() -> None:
+    right = read_free_form([page([[("納品日", 20), ("11727(金)", 50)]])], RECEIVED)
+    wrong_day = read_free_form([page([[("納品日", 20), ("11727(月)", 50)]])], RECEIVED)
+
+    assert right.delivery_date is not None and right.delivery_date.value == "2026-11-27"
+    assert right.delivery_date.confidence >= 0.9
+    assert wrong_day.delivery_date is not None and wrong_day.delivery_date.confidence < 0.8
+
+
+def test_the_page_count_in_the_fax_header_line_is_no_delivery_date() -> None:
+    header = Word("1/1", 80, 1, 84, 4, 0.9, 0)  # the sending machine's "page 1 of 1", within 8 mm of the top
+    body = page([[("山田", 20)], [("12/1(火)", 50)]])
+    sheet = PageText(number=1, width_mm=210, height_mm=297, words=(header, *body.words), rules=(), source="ocr",
+                     image=body.image, dpi=200, rotation=0, skew=0.0, ms=0.0)
+
+    reading = read_free_form([sheet], RECEIVED)
+
+    assert reading.delivery_date is not None and reading.delivery_date.value == "2026-12-01"
+
+
+def test_a_digit_ocr_read_as_a_kanji_is_taken_but_doubted_unless_price_and_amount_agree() -> None:
+    header = [("品名", 20), ("数量", 100), ("単位", 120)]
+    alone = read_free_form([page([header, [("大葉", 20), ("了", 102), ("束", 122)]])], RECEIVED)
+    with_unit = read_free_form([page([[("品名", 20), ("数量", 100)], [("大葉", 20), ("了 東", 102)]])], RECEIVED)
+    priced = read_free_form([page([[*header, ("単価", 140), ("金額", 165)],
+                                   [("大葉", 20), ("了", 102), ("束", 122), ("100", 140), ("700", 165)]])], RECEIVED)
+
+    assert items(alone) == items(with_unit) == items(priced) == [("大葉", "7", "束")]
+    assert alone.lines[0].quantity.confidence < 0.8 and "了" in (alone.lines[0].quantity.reason or "")
+    assert priced.lines[0].quantity.confidence >= 0.9
+
+
+def test_qty_with_its_q_read_as_g_still_heads_the_quantity_column() -> None:
+    reading = read_free_form([page([[("Item", 20), ("Gty", 100), ("Unit", 120)], [("Cabbage", 20), ("3", 102),
+                                                                                 ("pc", 122)]])], RECEIVED)
+
+    assert items(reading) == [("Cabbage", "3", "個")]
+
+
+def test_an_item_name_carries_the_other_readings_ocr_gave_its_words() -> None:
+    header = [Word(text, x0, 20, x0 + 8, 24, 0.95, 0) for text, x0 in (("品名", 20), ("数量", 100))]
+    row = [Word("豆殴", 20, 28, 28, 32, 0.4, 1, alternatives=("豆腐", "豆段")), Word("3", 102, 28, 104, 32, 0.95, 1)]
+    sheet = PageText(number=1, width_mm=210, height_mm=297, words=(*header, *row), rules=(), source="ocr",
+                     image=Image.new("L", (10, 10), 255), dpi=200, rotation=0, skew=0.0, ms=0.0)
+
+    (line,) = read_free_form([sheet], RECEIVED).lines
+
+    assert (line.item.value, line.item.alternatives) == ("豆殴", ("豆腐", "豆段"))
+    assert line.item.as_json()["alternatives"] == ["豆腐", "豆段"]

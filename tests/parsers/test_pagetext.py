@@ -563,3 +563,26 @@ def test_a_page_faxed_sideways_is_turned_a_quarter(sheet: PageText) -> None:
     assert page.rotation == 270 and (page.width_mm, page.height_mm) == pytest.approx((210, 297), abs=0.5)
     for text in HEADINGS:
         assert _word_at(page, find(sheet, text), text) is not None, page.text
+
+
+@needs_tesseract
+def test_a_hairline_rule_a_fax_sent_as_dashes_is_a_rule_not_a_word() -> None:
+    """A light gray row line comes out of a fax as dashes a pixel high; read as words, it was ーーーー."""
+    image = Image.new("L", (1654, 800), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(faxsim.FONT, 32)
+    for row, (name, quantity) in enumerate((("キャベツ", "3"), ("にんじん", "12"), ("玉ねぎ", "5"))):
+        top = 150 + row * 120
+        draw.text((160, top), name, font=font, fill=0)
+        draw.text((900, top), quantity, font=font, fill=0)
+        y = top + 75
+        for x in range(150, 1500, 44):  # 5 mm of line, half a millimetre of gap
+            draw.line((x, y, x + 39, y), fill=0)
+    image.info["dpi"] = (200, 200)
+
+    page = page_from_image(image)
+
+    across = [r for r in page.rules if r.horizontal and r.x1 - r.x0 > 150]
+    assert len(across) == 3, page.rules
+    assert not [w.text for w in page.words if w.text.count("ー") >= 3], page.text
+    assert len(page.words) == 6 and {"キャベツ", "玉ねぎ", "12"} <= {w.text for w in page.words}, page.text

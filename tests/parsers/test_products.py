@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from parsers.products import SURE, CatalogEntry, match_product
+from parsers.products import SURE, CatalogEntry, alias_key, item_key, match_product
 from samples import fax_orders as samples
 
 CATALOG = [CatalogEntry(i, product.name, product.unit) for i, product in enumerate(samples.PRODUCTS)]
@@ -42,3 +42,18 @@ def test_no_spelling_the_samples_use_is_matched_to_the_wrong_product() -> None:
             right += found == product.name
     assert wrong == []
     assert right >= 200  # the rest go to review; their aliases are learnt there
+
+
+def test_a_remembered_alias_names_its_product_only_for_the_same_bracketed_spec() -> None:
+    kinu, momen = (next(e.product_id for e in CATALOG if e.name == name) for name in ("絹ごし豆腐", "木綿豆腐"))
+    aliases = {alias_key("豆腐 (絹)"): kinu}
+
+    assert match_product("豆腐（絹）", CATALOG, aliases).product_id == kinu  # full-width brackets, no space
+    momen_match = match_product("豆腐 (木綿)", CATALOG, aliases)
+    assert momen_match.via != "alias" and momen_match.product_id in (momen, None)
+
+
+def test_what_is_left_of_a_rule_or_a_dotted_leader_is_no_part_of_a_name() -> None:
+    assert item_key("- レタス") == item_key("レタス")
+    assert item_key("にんにく ーー 青森") == item_key("にんにく青森")
+    assert item_key("ミネラルウォーター") != item_key("ミネラルウォタ")  # a long vowel inside a name stays

@@ -39,6 +39,8 @@ from gateway.models import (
     Supplier,
 )
 from harness import private_database
+from parsers.faxorder import Field, ItemLine
+from parsers.products import CatalogEntry
 from samples import faxsim
 from workflows import fax_order as fax_orders
 from workflows import inbound
@@ -383,3 +385,21 @@ def test_a_confirmation_fax_that_fails_is_mailed_instead(db: Database, settings:
         assert (mailed.kind, mailed.to_addr) == ("fax_order_confirmation", "order@maruyoshi.example")
         assert "FAXご注文受付" in mailed.subject
     assert fax_order(db, row.object_id).state == "accepted"
+
+
+def test_an_item_ocr_misread_is_matched_by_another_reading_of_its_ink_only_when_they_agree() -> None:
+    entries = [CatalogEntry(1, "絹ごし豆腐"), CatalogEntry(2, "木綿豆腐"), CatalogEntry(3, "生姜")]
+
+    def line(text: str, *alternatives: str) -> ItemLine:
+        return ItemLine(Field(text, text, 0.3, 1, (20, 40, 40, 44), alternatives=alternatives),
+                        Field("3", "3", 0.95, 1, (100, 40, 104, 44)))
+
+    match, read = fax_orders.match_line(line("生半", "生姜", "生"), entries, {})
+    assert (match.name, match.reason, read.item.value) == ("生姜", None, "生姜")
+    # readings naming two products surely: none is taken
+    match, read = fax_orders.match_line(line("豆殴", "絹ごし豆腐", "木綿豆腐"), entries, {})
+    assert match.product_id is None or match.reason is not None
+    assert read.item.value == "豆殴"
+    # a first reading that is sure is kept, whatever the others say
+    match, _ = fax_orders.match_line(line("木綿豆腐", "絹ごし豆腐"), entries, {})
+    assert match.name == "木綿豆腐"
