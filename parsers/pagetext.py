@@ -1131,7 +1131,8 @@ def _gray_crop(gray: Gray, labels: Labels, run: _Run) -> Gray:
     return canvas
 
 
-def _reread_enlarged(grays: Sequence[Gray], lines: list[_Line], dpi: float, command: str) -> dict[int, list[_Line]]:
+def _reread_enlarged(gray: Gray, labels: Labels, runs: Sequence[_Run], lines: list[_Line], turned: bool, dpi: float,
+                     command: str) -> dict[int, list[_Line]]:
     """Japanese words read unsure (mean confidence under ``UNSURE_QUALITY``) read again from the gray picture,
     enlarged ``ENLARGE`` times: as cut out, with a wider white margin, and (words with kana) stretched as wide
     again for half-width katakana. The surest reading replaces the first when surer; every other reading
@@ -1144,6 +1145,9 @@ def _reread_enlarged(grays: Sequence[Gray], lines: list[_Line], dpi: float, comm
     """
     picked = [i for i, line in enumerate(lines)
               if line.words and any(_is_cjk(ch) for ch in line.text(1.0)) and _quality([line]) < UNSURE_QUALITY]
+    grays = {i: _gray_crop(gray, labels, runs[i]) for i in picked}  # only these: a crop per word is not free
+    if turned:
+        grays = {i: np.ascontiguousarray(crop[::-1, ::-1]) for i, crop in grays.items()}
     others: dict[int, list[_Line]] = {i: [] for i in picked}
     for wide, margin in ((1, 0), (1, ENLARGE_MARGIN), (2, 0)):
         chosen = [i for i in picked if wide == 1 or any(_is_kana(ch) for ch in lines[i].text(1.0))]
@@ -1188,9 +1192,7 @@ def _ocr_page(image: Image.Image, number: int, command: str) -> PageText:
     lines = _tesseract(crops, dpi, command)
     _reread_latin(crops, lines, dpi, command)
     _reread_half_width(runs, crops, lines, dpi, command)
-    grays = [_gray_crop(gray, labels, run) for run in runs]
-    others = _reread_enlarged([np.ascontiguousarray(g[::-1, ::-1]) for g in grays] if turned else grays, lines, dpi,
-                              command)
+    others = _reread_enlarged(gray, labels, runs, lines, turned, dpi, command)
 
     height_px, width_px = gray.shape
     scale = MM_PER_INCH / dpi
