@@ -39,7 +39,7 @@ from gateway.fax import BadFaxNumber, normalize_fax_number
 from parsers.dates import find_dates
 from parsers.normalize import fold_compact, fold_for_match
 from parsers.pagetext import HEADER_LINE_MM, PageText, Word
-from parsers.units import NUMBER_PATTERN, parse_number, read_quantity, unit_of
+from parsers.units import NUMBER_PATTERN, Unit, parse_number, read_quantity, unit_like, unit_of
 
 __all__ = ["Field", "ItemLine", "FreeFormReading", "read_free_form", "Box", "MAX_QUANTITY", "LATEST_DAYS"]
 
@@ -66,7 +66,8 @@ _STOP = re.compile(r"^(?:合計|小計|総計|総合計|計|total|subtotal|備�
 _DATE_LABEL = re.compile(r"(納品希望日|納品予定日|納品日|納入日|納入希望日|希望納期|納期|"
                          r"お届け希望日|お届け日|お届日|配達希望日|配達日|着日|着希望日|deliverydate|requesteddelivery|delivery|deliveron|requireddate|datedue)"
                          r"[:：]?")
-_DELIVERY_CUE = re.compile(r"着|納品|納入|お届け|届け|配達|deliver", re.I)
+# a sentence asking for a date and a time of day ("明日の午前中にお願いします") asks for a delivery
+_DELIVERY_CUE = re.compile(r"着|納品|納入|お届け|届け|配達|午前|午後|までに|deliver", re.I)
 _NOT_DELIVERY = re.compile(r"^日付|発行日|注文日|発注日|送信日|作成日|記入日|受信|orderdate|issued|sent", re.I)
 _BUYER_LABEL = re.compile(r"(店名|店舗名|貴社名|御社名|会社名|社名|発注者|注文者|ご注文者|発注元|お名前|氏名|"
                           r"from|buyer|customer|company)[:：]?")
@@ -186,9 +187,13 @@ def _after(line: _Line, label: re.Pattern[str], *, whole_line: bool = False) -> 
         match = label.search(folded)
         if not match:
             continue
-        rest = word.text[_original_end(word.text, match.end()):].strip(" :：")
+        end = _original_end(word.text, match.end())
+        rest = word.text[end:].lstrip(" :：.・")
+        start, rest = len(word.text) - len(rest), rest.rstrip(" :：")
         after = list(line.words[i + 1:]) if whole_line else list(line.words[i + 1:i + 2])
         if rest:
+            # as sure as OCR was of the rest: a label read doubtfully ("Deliver on." 0.55) is no doubt on the date
+            word = replace(word, conf=word.conf_from(start))
             return [word, *after] if whole_line else [word], " ".join([rest, *(w.text for w in after)]) \
                 if whole_line else rest
         return after, " ".join(w.text for w in after)
@@ -351,6 +356,18 @@ _DIGIT_LOOKALIKES = str.maketrans({"了": "7", "]": "1", "】": "1", "|": "1", "
                                    "〇": "0", "Z": "2", "z": "2"})
 
 
+# Fax OCR's readings of a unit alone in its cell: L as し (the Japanese model's nearest shape), pcs as pes.
+_UNIT_LOOKALIKES = {"し": "L", "レ": "L", "pes": "pcs", "pe": "pc", "pos": "pcs"}
+
+
+def _unit_guess(words: Sequence[Word]) -> Unit | None:
+    """The one unit that OCR's readings of a unit cell come near (ﾊﾟｯｸ read のラク, and again ーック), or None."""
+    readings = [_join(words), *(words[0].alternatives if len(words) == 1 else ())]
+    near = {unit for text in readings
+            if (unit := unit_of(_UNIT_LOOKALIKES.get(fold_compact(text), text)) or unit_like(text)) is not None}
+    return near.pop() if len(near) == 1 else None
+
+
 def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: int) -> tuple[Field, Field | None]:
     text = _join(words)
     quantity = read_quantity(text) if words else None
@@ -366,6 +383,9 @@ def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: in
         unit = unit_of(fold_compact(unit_text))
         unit_field = _field(unit_words, page, unit.label if unit else None,
                             reason=None if unit else f"unknown unit {unit_text!r}")
+        if unit is None and (guess := _unit_guess(unit_words)) is not None:
+            unit_field = _field(unit_words, page, guess.label).doubted(
+                f"unit read as {unit_text!r}, taken as {guess.label!r}")
     if quantity is None:
         return _field(words, page, None, reason=f"quantity unreadable: {text!r}" if words else "no quantity"), \
             unit_field
@@ -613,7 +633,7 @@ def _date_field(words: Sequence[Word], page: int, text: str, received_on: date) 
         return result.doubted(f"delivery date {first.value} is before the fax arrived ({received_on})", 0.3)
     if first.value > received_on + timedelta(days=LATEST_DAYS):
         return result.doubted(f"delivery date {first.value} is more than {LATEST_DAYS} days away")
-    if re.search(r"[(（][月火水木金土日]", first.text):
+    if re.search(r"[(（]\s*[月火水木金土日]", first.text):
         return result.checked()  # the weekday written agrees with the date read
     if repaired:
         return result.doubted(f"delivery date read as {first.value} from {text!r}")

@@ -200,6 +200,8 @@ class Word:
     layer, Tesseract's confidence / 100 from OCR (the lowest of the parts merged into it).
     ``alternatives``: other readings of the same ink, when OCR read it again (``_reread_enlarged``);
     a reader that knows what the word may say (a product master) can pick among them.
+    ``token_confs``: where in ``text`` each of Tesseract's tokens ends, and its confidence, when the word is
+    more than one token (a label and its value: "Deliver on." read at 0.55, "2026/11/27" at 0.96).
     """
 
     text: str
@@ -210,6 +212,12 @@ class Word:
     conf: float
     line: int
     alternatives: tuple[str, ...] = ()
+    token_confs: tuple[tuple[int, float], ...] = ()
+
+    def conf_from(self, start: int) -> float:
+        """The confidence of the text from ``start`` on: of the tokens that end after it."""
+        confs = [conf for end, conf in self.token_confs if end > start]
+        return min(confs) if confs else self.conf
 
 
 @dataclass(frozen=True)
@@ -502,14 +510,17 @@ def _join(left: str, right: str, space: bool, *, ocr: bool = False) -> str:
     return f"{left} {right}"
 
 
-def _words(runs: Sequence[_Run], texts: Sequence[tuple[str, float, tuple[str, ...]]],
-           scale: float) -> tuple[Word, ...]:
-    """Words from runs (page units; ``scale`` mm per unit) and their (text, conf, alternatives), sorted by
-    (line, x0)."""
+# a Word's text, conf, alternatives and token_confs
+_Read = tuple[str, float, tuple[str, ...], tuple[tuple[int, float], ...]]
+
+
+def _words(runs: Sequence[_Run], texts: Sequence[_Read], scale: float) -> tuple[Word, ...]:
+    """Words from runs (page units; ``scale`` mm per unit) and their readings, sorted by (line, x0)."""
     words = [Word(text=text, x0=round(float(run.x0) * scale, 2), top=round(float(run.top) * scale, 2),
                   x1=round(float(run.x1) * scale, 2), bottom=round(float(run.bottom) * scale, 2),
-                  conf=round(float(conf), 3), line=line, alternatives=alternatives)
-             for run, (text, conf, alternatives), line in zip(runs, texts, _line_numbers(runs), strict=True)]
+                  conf=round(float(conf), 3), line=line, alternatives=alternatives, token_confs=token_confs)
+             for run, (text, conf, alternatives, token_confs), line
+             in zip(runs, texts, _line_numbers(runs), strict=True)]
     return tuple(sorted(words, key=lambda w: (w.line, w.x0)))
 
 
@@ -545,7 +556,7 @@ def _text_layer(page: Any, image: Image.Image, number: int) -> PageText | None:
     rules = _pdf_rules(page, x_off, y_off, scale)
     verticals = [((r.x0 + r.x1) / 2 / scale, r.top / scale, r.bottom / scale) for r in rules if not r.horizontal]
     runs = _runs(pieces, verticals, SPLIT_EM)
-    texts = [(_run_text(run), 1.0, ()) for run in runs]
+    texts: list[_Read] = [(_run_text(run), 1.0, (), ()) for run in runs]
     gray = image if image.mode == "L" else image.convert("L")
     dpi = float(image.info.get("dpi", (RENDER_DPI, RENDER_DPI))[0])
     return PageText(number=number, width_mm=round(width_pt * scale, 2), height_mm=round(height_pt * scale, 2),
@@ -995,6 +1006,21 @@ class _Line:
         return min((w[3] for w in self.words), default=0.0)
 
 
+def _token_ends(text: str, line: _Line) -> tuple[tuple[int, float], ...]:
+    """Where each token of ``line`` ends in its tidied ``text``, with its confidence; none when some token is
+    not found as it was read (tidying changed it) or there is only one."""
+    ends: list[tuple[int, float]] = []
+    at = 0
+    for token, _, _, conf in line.words:
+        token = unicodedata.normalize("NFC", token)
+        found = text.find(token, at)
+        if found < 0:
+            return ()
+        at = found + len(token)
+        ends.append((at, round(conf, 3)))
+    return tuple(ends) if len(ends) > 1 else ()
+
+
 _DUST = "'`\"°·_~^"
 
 
@@ -1197,7 +1223,7 @@ def _ocr_page(image: Image.Image, number: int, command: str) -> PageText:
     height_px, width_px = gray.shape
     scale = MM_PER_INCH / dpi
     read: list[_Run] = []
-    texts: list[tuple[str, float, tuple[str, ...]]] = []
+    texts: list[_Read] = []
     for i, (run, line) in enumerate(zip(runs, lines, strict=True)):
         text = _tidy(line.text(run.em))
         if len(run.pieces) == 1 and max(run.x1 - run.x0, run.bottom - run.top) < BLOT_MM / scale and line.conf < 0.5:
@@ -1209,7 +1235,7 @@ def _ocr_page(image: Image.Image, number: int, command: str) -> PageText:
                            height_px - run.top, run.em)
             read.append(run)
             alternatives = {_tidy(other.text(run.em)) for other in others.get(i, ())} - {text, ""}
-            texts.append((text, line.conf, tuple(sorted(alternatives))))
+            texts.append((text, line.conf, tuple(sorted(alternatives)), _token_ends(text, line)))
     if turned:
         gray = np.ascontiguousarray(gray[::-1, ::-1])
         w_mm, h_mm = width_px * scale, height_px * scale

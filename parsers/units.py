@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from rapidfuzz.distance import Levenshtein
+
 from parsers.normalize import fold_compact, fold_kana
 
 __all__ = ["Dimension", "Unit", "Quantity", "UNITS", "UNIT_PATTERN", "NUMBER_PATTERN",
-           "unit_of", "convert", "plain", "parse_number", "read_quantity"]
+           "unit_of", "unit_like", "convert", "plain", "parse_number", "read_quantity"]
 
 
 class Dimension(StrEnum):
@@ -88,6 +90,17 @@ class Quantity:
 def unit_of(word: str) -> Unit | None:
     """The unit a word names ("ｹｰｽ", "Cases", "キロ", "ｋｇ"), or None."""
     return _BY_WORD.get(fold_kana(fold_compact(word)).strip(". "))
+
+
+def unit_like(word: str) -> Unit | None:
+    """The one unit with a spelling of three or more kana one character away from ``word`` (サース, パッケ: fax
+    OCR's ケース and パック), or None. A guess: its caller doubts it."""
+    folded = fold_kana(fold_compact(word)).strip(". ")
+    if len(folded) < 3:
+        return None
+    near = {unit for spelling, unit in _BY_WORD.items()
+            if len(spelling) >= 3 and not _ASCII.match(spelling) and Levenshtein.distance(folded, spelling) == 1}
+    return near.pop() if len(near) == 1 else None
 
 
 def convert(amount: Decimal, from_unit: Unit, to_unit: Unit) -> Decimal | None:

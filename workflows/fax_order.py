@@ -502,7 +502,7 @@ def _reading(session: Session, settings: Settings, fax: FaxPages, fax_order: Fax
         fax_order.form_id = fax.form.form_id
         lines, fields = _form_lines(session, fax.form, catalog, decision)
     elif fax.free is not None:
-        lines, fields = _free_lines(fax.free, catalog, _aliases(session, buyer), decision)
+        lines, fields = free_form_lines(fax.free, catalog, _aliases(session, buyer))
         for reason in fax.free.reasons:
             decision.unsure(reason)
     else:
@@ -518,20 +518,26 @@ def _reading(session: Session, settings: Settings, fax: FaxPages, fax_order: Fax
     elif date_field["value"] is None or date_field["confidence"] < bar:
         decision.unsure(f"delivery date unsure: {date_field['reason'] or date_field['text']!r}")
     for line in lines:
-        for name in ("item", "quantity", "unit"):
-            part = line.get(name)
-            if part is not None and (part["value"] is None or part["confidence"] < bar):
-                decision.unsure(f"line {line['position']}: {name} unsure ({part['reason'] or part['text']!r})")
-        product = line["product"]
-        if product["product_id"] is None or product["reason"] or product["confidence"] < bar:
-            decision.unsure(f"line {line['position']}: {product['reason'] or 'product unsure'}")
-        if line.get("unit_problem"):
-            decision.unsure(f"line {line['position']}: {line['unit_problem']}")
+        for doubt in line_doubts(line, bar):
+            decision.unsure(f"line {line['position']}: {doubt}")
     return reading
 
 
-def _free_lines(free: FreeFormReading, catalog: Sequence[Product], aliases: Mapping[str, int],
-                decision: _Decision) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def line_doubts(line: Mapping[str, Any], bar: float) -> list[str]:
+    """Why a line as stored (``free_form_lines``) cannot be ordered without a person; none when it can."""
+    doubts = [f"{name} unsure ({part['reason'] or part['text']!r})" for name in ("item", "quantity", "unit")
+              if (part := line.get(name)) is not None and (part["value"] is None or part["confidence"] < bar)]
+    product = line["product"]
+    if product["product_id"] is None or product["reason"] or product["confidence"] < bar:
+        doubts.append(product["reason"] or "product unsure")
+    if line.get("unit_problem"):
+        doubts.append(line["unit_problem"])
+    return doubts
+
+
+def free_form_lines(free: FreeFormReading, catalog: Sequence[Product],
+                    aliases: Mapping[str, int]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A free-form sheet's lines matched to the supplier's master, and its other fields, as stored."""
     entries = [_entry(p) for p in catalog]
     by_id = {p.id: p for p in catalog}
     lines = []
@@ -576,14 +582,21 @@ def _line_json(position: int, line: ItemLine, match: ProductMatch, product: Prod
     product_unit = product.unit if product else ""
     if product is not None and quantity.value is not None:
         quantity, unit_problem = _in_product_unit(quantity, line.unit, product)
-    item = line.item
-    if match.product_id is not None and match.confidence >= SURE and not match.reason:
+    item, unit = line.item, line.unit
+    if product is not None and _sure(match):
         item = item.checked()  # a name the master knows is read right, however unsure the OCR was of it
+        if unit is not None and _same_unit(unit.value, product.unit):
+            unit = unit.checked()  # so is the unit the product is sold by: OCR does not make 袋 of ケース
     return {"position": position, "item": item.as_json(), "quantity": quantity.as_json(),
-            "unit": line.unit.as_json() if line.unit else None, "product_unit": product_unit,
+            "unit": unit.as_json() if unit else None, "product_unit": product_unit,
             "price": line.price.as_json() if line.price else None,
             "amount": line.amount.as_json() if line.amount else None,
             "product": match.as_json(), "unit_problem": unit_problem}
+
+
+def _same_unit(written: str | None, sold_by: str) -> bool:
+    a, b = unit_of(written or ""), unit_of(sold_by)
+    return a is not None and b is not None and a.code == b.code
 
 
 def _in_product_unit(quantity: Field, written: Field | None, product: Product) -> tuple[Field, str | None]:

@@ -176,3 +176,49 @@ def test_an_item_name_carries_the_other_readings_ocr_gave_its_words() -> None:
 
     assert (line.item.value, line.item.alternatives) == ("豆殴", ("豆腐", "豆段"))
     assert line.item.as_json()["alternatives"] == ["豆腐", "豆段"]
+
+
+def test_a_unit_cell_read_as_a_look_alike_or_one_kana_off_is_taken_but_doubted() -> None:
+    header = [("品名", 20), ("数量", 100), ("単位", 120)]
+    reading = read_free_form([page([header, [("料理酒", 20), ("2", 102), ("し", 122)],
+                                    [("しめじ", 20), ("3", 102), ("パッケ", 122)],
+                                    [("大根", 20), ("4", 102), ("のラク", 122)]])], RECEIVED)
+    taken = Word("のラク", 122, 28, 134, 32, 0.4, 1, alternatives=("ーック", "ハック"))
+    sheet = page([header, [("しめじ", 20), ("3", 102)]])
+    sheet.words = (*sheet.words, taken)
+
+    assert items(reading) == [("料理酒", "2", "L"), ("しめじ", "3", "パック"), ("大根", "4", None)]
+    assert [(line.unit.confidence < 0.8, line.unit.reason) for line in reading.lines if line.unit] == [
+        (True, "unit read as 'し', taken as 'L'"), (True, "unit read as 'パッケ', taken as 'パック'"),
+        (True, "unknown unit 'のラク'")]
+    # ﾊﾟｯｸ read のラク, and again ーック and ハック: each reading that names a unit names パック
+    assert items(read_free_form([sheet], RECEIVED)) == [("しめじ", "3", "パック")]
+
+
+def test_a_weekday_spaced_inside_its_brackets_still_checks_the_date() -> None:
+    reading = read_free_form([page([[("納品希望日", 20), ("11/24 ( 火)", 60)]], conf=0.6)], RECEIVED)
+
+    assert reading.delivery_date is not None
+    assert (reading.delivery_date.value, reading.delivery_date.confidence) == ("2026-11-24", 0.97)
+
+
+def test_a_date_in_one_word_with_its_label_is_as_sure_as_ocr_was_of_the_date_not_the_label() -> None:
+    def sheet(token_confs: tuple[tuple[int, float], ...]) -> PageText:
+        one = page([[("x", 20)]])
+        one.words = (Word("Deliver on.2026/11/27", 20, 20, 80, 24, 0.55, 0, token_confs=token_confs),)
+        return one
+
+    split = read_free_form([sheet(((7, 0.96), (11, 0.55), (21, 0.96)))], RECEIVED).delivery_date
+    unsplit = read_free_form([sheet(())], RECEIVED).delivery_date
+    date_unsure = read_free_form([sheet(((7, 0.96), (11, 0.96), (21, 0.55)))], RECEIVED).delivery_date
+
+    assert split is not None and (split.value, split.confidence) == ("2026-11-27", 0.96)
+    assert unsplit is not None and unsplit.confidence == 0.55
+    assert date_unsure is not None and date_unsure.confidence == 0.55
+
+
+def test_a_letter_asking_for_a_morning_on_a_date_asks_for_its_delivery() -> None:
+    reading = read_free_form([page([[("1. 生姜 5kg", 20)], [("明日の午前中にお願いします。", 20)]])], RECEIVED)
+
+    assert reading.delivery_date is not None
+    assert (reading.delivery_date.value, reading.delivery_date.reason) == ("2026-11-21", None)

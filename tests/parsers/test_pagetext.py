@@ -586,3 +586,14 @@ def test_a_hairline_rule_a_fax_sent_as_dashes_is_a_rule_not_a_word() -> None:
     assert len(across) == 3, page.rules
     assert not [w.text for w in page.words if w.text.count("ー") >= 3], page.text
     assert len(page.words) == 6 and {"キャベツ", "玉ねぎ", "12"} <= {w.text for w in page.words}, page.text
+
+
+def test_a_word_of_several_ocr_tokens_keeps_each_tokens_confidence_where_it_ends() -> None:
+    read = pagetext._Line((("Deliver", 0, 50, 0.96), ("on.", 60, 80, 0.55), ("2026/11/27", 84, 150, 0.95)))
+    text = read.text(20.0)
+    word = Word(text, 20, 20, 80, 24, read.conf, 0, token_confs=pagetext._token_ends(text, read))
+
+    assert (text, word.token_confs) == ("Deliver on.2026/11/27", ((7, 0.96), (11, 0.55), (21, 0.95)))
+    assert (word.conf, word.conf_from(text.index("2026")), word.conf_from(0)) == (0.55, 0.95, 0.55)
+    # a token tidying changed cannot be placed: the word is as sure as its least sure token, throughout
+    assert pagetext._token_ends("Deliver on2026/11/27", read) == ()

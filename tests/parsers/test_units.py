@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from parsers.units import UNITS, Dimension, convert, parse_number, plain, read_quantity, unit_of
+from parsers.units import UNITS, Dimension, convert, parse_number, plain, read_quantity, unit_like, unit_of
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,10 @@ def test_plain_drops_trailing_zeros_without_exponents() -> None:
     assert str(plain(Decimal("3.000"))) == "3"
     assert str(plain(Decimal("2.50"))) == "2.5"
     assert str(plain(Decimal("2E+3"))) == "2000"
+
+
+def test_a_kana_unit_one_character_off_is_guessed_only_when_one_unit_is_that_near() -> None:
+    assert [(word, getattr(unit_like(word), "code", None)) for word in ("サース", "パッケ", "ーック", "リットレ")] == [
+        ("サース", "case"), ("パッケ", "pack"), ("ーック", "pack"), ("リットレ", "l")]
+    # too short to tell, too far off, or a word that is no unit at all
+    assert [unit_like(word) for word in ("コ", "キロ", "のラク", "トマト", "kgs")] == [None] * 5

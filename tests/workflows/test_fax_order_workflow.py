@@ -35,11 +35,12 @@ from gateway.models import (
     Order,
     OrderLine,
     OutboundMessage,
+    Product,
     ProductAlias,
     Supplier,
 )
 from harness import private_database
-from parsers.faxorder import Field, ItemLine
+from parsers.faxorder import Field, FreeFormReading, ItemLine
 from parsers.products import CatalogEntry
 from samples import faxsim
 from workflows import fax_order as fax_orders
@@ -403,3 +404,24 @@ def test_an_item_ocr_misread_is_matched_by_another_reading_of_its_ink_only_when_
     # a first reading that is sure is kept, whatever the others say
     match, _ = fax_orders.match_line(line("木綿豆腐", "絹ごし豆腐"), entries, {})
     assert match.name == "木綿豆腐"
+
+
+def test_a_unit_read_unsure_is_sure_when_it_is_the_unit_the_product_named_is_sold_by() -> None:
+    catalog = [Product(id=1, name="上白糖 1kg", unit="袋", unit_price=230),
+               Product(id=2, name="キャベツ", unit="玉", unit_price=180)]
+
+    def line(item: str, unit: str, item_confidence: float = 0.95) -> ItemLine:
+        return ItemLine(Field(item, item, item_confidence, 1, (20, 40, 40, 44)),
+                        Field("2", "2", 0.95, 1, (100, 40, 104, 44)),
+                        Field(unit, unit, 0.56, 1, (120, 40, 124, 44)))
+
+    free = FreeFormReading(lines=(line("上白糖 1kg", "袋"), line("キャベツ", "袋"), line("上白槽", "袋", 0.4)),
+                           delivery_date=None, buyer_name=None, buyer_fax=None, supplier_name=None, note=None,
+                           layout="table")
+    lines, _ = fax_orders.free_form_lines(free, catalog, {})
+    doubts = [fax_orders.line_doubts(stored, 0.8) for stored in lines]
+
+    assert doubts[0] == []
+    # 袋 for a product sold by 玉, or for a product the master does not surely name: nothing checks it
+    assert any(doubt.startswith("unit unsure") for doubt in doubts[1])
+    assert any(doubt.startswith("unit unsure") for doubt in doubts[2])
