@@ -1,6 +1,6 @@
 """Benchmark: fax orders from legacy buyers, with known truth, through the whole pipeline.
 
-    .venv/bin/python bench/fax_orders.py [--orders 100] [--seed 1] [--show wrong|review|all]
+    .venv/bin/python bench/fax_orders.py [--orders 100] [--seed 1] [--show wrong|review|all] [--taught]
 
 Each order is a sample of ``samples/fax_orders.py`` (its mix: about a quarter
 text-layer PDFs, the rest faxes of the five layouts — ruled, plain, English,
@@ -44,7 +44,16 @@ from sqlalchemy import select  # noqa: E402
 from gateway import intake  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
 from gateway.db import Database  # noqa: E402
-from gateway.models import Buyer, DeliveryAddress, FaxOrder, InboundMessage, OrderLine, Supplier  # noqa: E402
+from gateway.models import (  # noqa: E402
+    Buyer,
+    DeliveryAddress,
+    FaxOrder,
+    InboundMessage,
+    OrderLine,
+    ProductAlias,
+    Supplier,
+)
+from parsers.products import alias_key  # noqa: E402
 from parsers.units import unit_of  # noqa: E402
 from samples import fax_orders as samples  # noqa: E402
 from workflows import inbound  # noqa: E402
@@ -52,7 +61,9 @@ from workflows.catalog import put_product  # noqa: E402
 from workflows.order import TOKYO  # noqa: E402
 
 
-def catalog(db: Database) -> None:
+def catalog(db: Database, *, taught: bool) -> None:
+    """The samples' buyers and supplier; with ``taught``, every buyer's own names for the products as the
+    aliases an operator's corrections of earlier faxes leave (the buyer's second month, not its first fax)."""
     with db.transaction() as session:
         for buyer in samples.BUYERS:
             row = Buyer(name=buyer.name, email=f"order{len(buyer.tel)}@{buyer.tti.lower().replace(' ', '')}.example",
@@ -65,8 +76,12 @@ def catalog(db: Database) -> None:
             session.add(supplier)
             session.flush()
             for product in samples.PRODUCTS:
-                put_product(session, supplier.id, {"name": product.name, "unit": product.unit,
-                                                   "unit_price": product.price})
+                row_product, _ = put_product(session, supplier.id, {"name": product.name, "unit": product.unit,
+                                                                    "unit_price": product.price})
+                keys = {alias_key(written): written for written in samples.written_variants(product.name)} \
+                    if taught else {}
+                session.add_all(ProductAlias(buyer_id=row.id, alias_key=key, alias=written,
+                                             product_id=row_product.id) for key, written in keys.items())
 
 
 def delivery(sample: samples.Sample) -> bytes:
@@ -91,6 +106,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show", choices=("wrong", "review", "all"), default="wrong")
+    parser.add_argument("--taught", action="store_true",
+                        help="the buyers' own names for the products already taught as aliases")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="torii-bench-fax-orders-"))
@@ -98,7 +115,7 @@ def main() -> None:
     db.create_schema()
     settings = replace(load_settings(), home=home, database_url=db.url, mail_domain="torii.bench",
                        fax_order_address="fax-orders@torii.bench")
-    catalog(db)
+    catalog(db, taught=args.taught)
 
     fields = Counter[str]()
     right = Counter[str]()
@@ -169,7 +186,8 @@ def main() -> None:
             print(f"  {sample.name} {state}: {problems[:6]}")
 
     total = args.orders
-    print(f"\n{total} fax orders (seed {args.seed}), {len(per_page)} pages")
+    print(f"\n{total} fax orders (seed {args.seed}), {len(per_page)} pages"
+          f"{', the buyers’ names for the products taught' if args.taught else ''}")
     print("field accuracy: " + ", ".join(f"{name} {right[name] / fields[name]:.1%} ({right[name]}/{fields[name]})"
                                          for name in ("item", "quantity", "unit", "date")))
     print(f"auto-accepted: {accepted / total:.1%} ({accepted}); wrong among accepted: "

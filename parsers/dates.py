@@ -200,6 +200,7 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     _rule(r"(?P<n>\d{1,2})\s*日後|(?<![a-z])in\s+(?P<n2>\d{1,2})\s+days(?![a-z])", _days_later),
     _rule(r"週明け", _week_start),
     _rule(r"(?P<week>今週|来週|再来週)?の?\s*(?P<day>[月火水木金土日])曜(?:日)?", _weekday),
+    _rule(r"(?P<week>今週|来週|再来週)\s*[(（]\s*(?P<day>[月火水木金土日])\s*[)）]", _weekday),  # 来週(火)
     _rule(rf"(?<![a-z])(?:(?P<week>this|next|coming|on)\s+)?{_EN_WEEKDAY}(?:\s+(?P<week2>this week|next week))?"
           r"(?![a-z])", _weekday),
     _rule(rf"(?<![\d月/.])(?P<d>\d{{1,2}})\s*日{_NOT_A_DAY}", _day_only),

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -39,7 +40,7 @@ from gateway.fax import BadFaxNumber, normalize_fax_number
 from parsers.dates import find_dates
 from parsers.normalize import fold_compact, fold_for_match
 from parsers.pagetext import HEADER_LINE_MM, PageText, Word
-from parsers.units import NUMBER_PATTERN, Unit, parse_number, read_quantity, unit_like, unit_of
+from parsers.units import NUMBER_PATTERN, Quantity, Unit, parse_number, read_quantity, unit_like, unit_of
 
 __all__ = ["Field", "ItemLine", "FreeFormReading", "read_free_form", "Box", "MAX_QUANTITY", "LATEST_DAYS"]
 
@@ -193,7 +194,7 @@ def _after(line: _Line, label: re.Pattern[str], *, whole_line: bool = False) -> 
         after = list(line.words[i + 1:]) if whole_line else list(line.words[i + 1:i + 2])
         if rest:
             # as sure as OCR was of the rest: a label read doubtfully ("Deliver on." 0.55) is no doubt on the date
-            word = replace(word, conf=word.conf_from(start))
+            word = replace(word, conf=word.conf_of(start))
             return [word, *after] if whole_line else [word], " ".join([rest, *(w.text for w in after)]) \
                 if whole_line else rest
         return after, " ".join(w.text for w in after)
@@ -370,7 +371,8 @@ def _unit_guess(words: Sequence[Word]) -> Unit | None:
 
 def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: int) -> tuple[Field, Field | None]:
     text = _join(words)
-    quantity = read_quantity(text) if words else None
+    read = _read_quantity(text) if words else None
+    quantity, unit_guessed = read if read is not None else (None, False)
     repaired = None
     if quantity is None and words:
         # only the first word: "5 l" is five litres, and a unit may look like a digit
@@ -389,10 +391,15 @@ def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: in
     if quantity is None:
         return _field(words, page, None, reason=f"quantity unreadable: {text!r}" if words else "no quantity"), \
             unit_field
-    if quantity.unit is not None:
-        unit_field = unit_field or _field(words, page, quantity.unit.label, text=text)
+    if quantity.unit is not None and unit_field is None:
+        unit_field = _field(words, page, quantity.unit.label, text=text)
+        if unit_guessed:
+            unit_field = unit_field.doubted(f"unit read in {text!r} taken as {quantity.unit.label!r}")
     amount = quantity.amount
     value_field = _field(words, page, str(amount))
+    if (number := re.match(rf"\s*(?:{NUMBER_PATTERN})", words[0].text)) is not None:
+        # as sure as OCR was of the number: the unit beside it ("1 バ" "ック") is a field of its own
+        value_field = replace(value_field, confidence=words[0].conf_of(0, number.end()))
     if repaired is not None:
         value_field = value_field.doubted(f"quantity read as {text!r}, taken as {repaired!r}")
     if amount <= 0 or amount > MAX_QUANTITY:
@@ -412,7 +419,8 @@ def _table_row(line: _Line, columns: _Columns) -> ItemLine | None:
         # An item name running into the quantity column ("トマト 3ケース" in one cell).
         split = _split_trailing_quantity(item_words)
         if split is not None:
-            item_words, quantity_words = split
+            item_words, quantity_words, split_unit = split
+            unit_words = split_unit or unit_words
             item_text = _item_text(_join(item_words))
         elif unit_words and read_quantity(_join(unit_words)) is None:
             quantity_words, unit_words = unit_words, []  # "十数" under 単位: a quantity nobody can read
@@ -433,9 +441,15 @@ def _table_row(line: _Line, columns: _Columns) -> ItemLine | None:
     return ItemLine(item, quantity, unit, price, amount)
 
 
+_DASHES = frozenset("ーｰ一-‐―—…")
+
+
 def _is_name(text: str) -> bool:
-    """Whether ``text`` has two letters, kana or kanji: a name, not a rule's remains (ーー, |, .)."""
-    return sum(ch.isalpha() and ch not in "ーｰ一" for ch in text) >= 2
+    """Whether ``text`` has two letters or kana, or a kanji (苺), and no more dashes: a name, not a rule's
+    remains (ーー, |, ., and a dotted rule read as ーーーーデニーーーー)."""
+    letters = [ch for ch in text if ch.isalpha() and ch not in _DASHES]
+    return (len(letters) >= 2 or any(unicodedata.name(ch, "").startswith("CJK UNIFIED") for ch in letters)) \
+        and len(letters) >= sum(ch in _DASHES for ch in text)
 
 
 def _cross_check(quantity: Field, price: Field | None, amount: Field | None) -> Field:
@@ -451,14 +465,29 @@ def _cross_check(quantity: Field, price: Field | None, amount: Field | None) -> 
 
 def _item_text(text: str) -> str:
     """The item's name without a leading row number ("1", "1.", "①")."""
-    return re.sub(r"^\s*(?:\d{1,3}[.)．]?\s+|[①-⑳]\s*)", "", text).strip()
+    return re.sub(r"^\s*(?:\d{1,3}(?:[.)．](?!\d)\s*|\s+)|[①-⑳]\s*)", "", text).strip()
 
 
-def _split_trailing_quantity(words: Sequence[Word]) -> tuple[list[Word], list[Word]] | None:
-    if len(words) >= 2 and read_quantity(words[-1].text) is not None:
-        return list(words[:-1]), [words[-1]]
-    if len(words) >= 3 and parse_number(words[-2].text) is not None and unit_of(fold_compact(words[-1].text)):
-        return list(words[:-2]), list(words[-2:])
+def _split_trailing_quantity(words: Sequence[Word]) -> tuple[list[Word], list[Word], list[Word]] | None:
+    """A name's words, then its quantity's and unit's: "3ケース" in one word, or a number then a unit in
+    two or three (ﾊﾟｯｸ cut by OCR into "1 バ" and "ック"); the unit may be one kana off."""
+    for n in (1, 2, 3):
+        if len(words) > n and _read_quantity(_join(words[-n:])) is not None:
+            return list(words[:-n]), list(words[-n:]), []
+    for n in (1, 2):  # a number, then a unit only OCR's other readings name
+        if len(words) >= n + 2 and parse_number(words[-n - 1].text) is not None and _unit_guess(words[-n:]):
+            return list(words[:-n - 1]), [words[-n - 1]], list(words[-n:])
+    return None
+
+
+def _read_quantity(text: str) -> tuple[Quantity, bool] | None:
+    """``read_quantity``, else a number and a unit one kana off ("1 バック"): the quantity, and whether its
+    unit is that guess."""
+    if (quantity := read_quantity(text)) is not None:
+        return quantity, False
+    match = re.fullmatch(rf"(?P<number>{NUMBER_PATTERN})\s*(?P<unit>\S+)", fold_compact(text))
+    if match and (unit := unit_like(match["unit"])) is not None and (number := parse_number(match["number"])):
+        return Quantity(number, unit), True
     return None
 
 
@@ -500,21 +529,23 @@ def _list_line(line: _Line) -> ItemLine | None:
     words = list(line.words)
     split = _split_trailing_quantity(words)
     if split is not None:
-        item_words, quantity_words = split
-        quantity, unit = _quantity_fields(quantity_words, [], line.page)
+        item_words, quantity_words, unit_words = split
+        quantity, unit = _quantity_fields(quantity_words, unit_words, line.page)
         if unit is None:
             return None  # a bare number at the end of a line is not a quantity without its unit
         item = _item_text(_join(item_words))
         item_field = _item_field(item_words, line.page, item)
     else:
         match = _TRAILING_QUANTITY.match(fold_compact(line.text))
-        written_unit = unit_of(match.group("unit")) if match else None
+        written_unit = (unit_of(match.group("unit")) or unit_like(match.group("unit"))) if match else None
         if match is None or written_unit is None or len(words) != 1:
             return None
         item = _item_text(match.group("item"))
         item_field = _field(words, line.page, item, text=item)
         quantity = _field(words, line.page, str(parse_number(match.group("qty"))), text=match.group("qty"))
         unit = _field(words, line.page, written_unit.label, text=match.group("unit"))
+        if unit_of(match.group("unit")) is None:
+            unit = unit.doubted(f"unit read as {match.group('unit')!r}, taken as {written_unit.label!r}")
     if not item or len(item) > 40 or _NOT_ITEM.search(fold_compact(item)):
         return None
     return ItemLine(item_field, quantity, unit)
@@ -608,7 +639,7 @@ _DATE_REPAIRS = ((re.compile(r"(?<=[\d/])[zZ]|[zZ](?=[\d/])"), "2"),
                  (re.compile(rf"(?<=\d)\s*[{_DAY_LOOKALIKES}]"), "日"),
                  (re.compile(r"[信合今]和(?=\s*\d)"), "令和"),
                  # a slash read as 7 (11727(金)): only before a weekday, which then checks the date
-                 (re.compile(r"(?<![\d/])(1[0-2]|0?[1-9])7([0-2]?\d|3[01])(?=\s*[(（][月火水木金土日])"), r"\1/\2"))
+                 (re.compile(r"(?<![\d/])(1[0-2]|0?[1-9])7([0-2]?\d|3[01])(?=\s*[(（]\s*[月火水木金土日])"), r"\1/\2"))
 
 
 def _repaired_date_text(text: str) -> str:

@@ -214,9 +214,11 @@ class Word:
     alternatives: tuple[str, ...] = ()
     token_confs: tuple[tuple[int, float], ...] = ()
 
-    def conf_from(self, start: int) -> float:
-        """The confidence of the text from ``start`` on: of the tokens that end after it."""
-        confs = [conf for end, conf in self.token_confs if end > start]
+    def conf_of(self, start: int, end: int | None = None) -> float:
+        """The confidence of ``text[start:end]``: of the tokens that reach into it."""
+        begins = [0, *(token_end for token_end, _ in self.token_confs)]
+        confs = [conf for begin, (token_end, conf) in zip(begins, self.token_confs, strict=False)
+                 if token_end > start and (end is None or begin < end)]
         return min(confs) if confs else self.conf
 
 

@@ -51,7 +51,7 @@ UNITS: tuple[Unit, ...] = (
     _unit("box", "箱", "箱 ハコ box boxes bx"),
     _unit("bottle", "本", "本 bottle bottles btl"),
     _unit("bag", "袋", "袋 フクロ bag bags"),
-    _unit("piece", "個", "個 コ ヶ pc pcs piece pieces"),
+    _unit("piece", "個", "個 コ ヶ ケ pc pcs piece pieces"),  # 3ケ: ヶ written full size
     _unit("sheet", "枚", "枚 sheet sheets"),
     _unit("pack", "パック", "パック pack packs pk"),
     _unit("can", "缶", "缶 can cans"),

@@ -3,6 +3,7 @@ labels, row numbers and units, and lines it cannot read, which must never drop o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from PIL import Image
@@ -222,3 +223,41 @@ def test_a_letter_asking_for_a_morning_on_a_date_asks_for_its_delivery() -> None
 
     assert reading.delivery_date is not None
     assert (reading.delivery_date.value, reading.delivery_date.reason) == ("2026-11-21", None)
+
+
+def test_a_dotted_rule_read_as_dashes_with_a_stray_kana_is_no_row() -> None:
+    header = [("Item", 20), ("Qty", 100), ("Unit", 120)]
+    dots = [("ーーーーデニーーーーーーーー ーーーー--一一ーー", 20), ("ーーー-ーーーー", 100)]
+    reading = read_free_form([page([header, dots, [("Cabbage", 20), ("8", 102), ("pc", 122)],
+                                    [("コーヒー", 20), ("2", 102)]])], RECEIVED)
+
+    assert items(reading) == [("Cabbage", "8", "個"), ("コーヒー", "2", None)]
+
+
+def test_a_unit_ocr_cut_off_its_number_or_read_one_kana_off_ends_a_list_line() -> None:
+    one_word = read_free_form([page([[("6. ミニトマト 1 バック", 20)], [("7. 大葉 3束", 20)]])], RECEIVED)
+    cut = page([[("6. ミニトマト", 20), ("1 バ", 80), ("ック", 92)], [("7. 大葉", 20), ("3", 80), ("束", 84)]])
+    cut.words = tuple(replace(word, token_confs=((1, 0.91), (3, 0.5))) if word.text == "1 バ" else word
+                      for word in cut.words)
+
+    assert items(one_word) == items(read_free_form([cut], RECEIVED)) == [("ミニトマト", "1", "パック"),
+                                                                        ("大葉", "3", "束")]
+    (first, _) = read_free_form([cut], RECEIVED).lines
+    assert first.unit is not None and first.unit.confidence < 0.8 and "taken as 'パック'" in (first.unit.reason or "")
+    assert first.quantity.confidence == 0.91  # the number's own token, not the バ beside it
+
+
+def test_three_ケ_is_three_pieces_and_a_slash_read_as_7_before_a_spaced_weekday_is_repaired() -> None:
+    reading = read_free_form([page([[("納品日", 20), ("11727( 金)", 50)], [("品名", 20), ("数量", 100)],
+                                    [("レモン", 20), ("3ケ", 102)]])], RECEIVED)
+
+    assert items(reading) == [("レモン", "3", "個")]
+    assert reading.delivery_date is not None and reading.delivery_date.value == "2026-11-27"
+
+
+def test_a_name_of_one_kanji_is_a_name_and_one_kana_or_letter_is_not() -> None:
+    header = [("品名", 20), ("数量", 100), ("単位", 120)]
+    reading = read_free_form([page([header, [("苺", 20), ("11", 102), ("パック", 122)], [("ノ", 20), ("", 102)],
+                                    [("x", 20), ("3", 102), ("個", 122)]])], RECEIVED)
+
+    assert [(line.item.value, line.quantity.value) for line in reading.lines] == [("苺", "11"), (None, "3")]

@@ -594,6 +594,6 @@ def test_a_word_of_several_ocr_tokens_keeps_each_tokens_confidence_where_it_ends
     word = Word(text, 20, 20, 80, 24, read.conf, 0, token_confs=pagetext._token_ends(text, read))
 
     assert (text, word.token_confs) == ("Deliver on.2026/11/27", ((7, 0.96), (11, 0.55), (21, 0.95)))
-    assert (word.conf, word.conf_from(text.index("2026")), word.conf_from(0)) == (0.55, 0.95, 0.55)
+    assert (word.conf, word.conf_of(text.index("2026")), word.conf_of(0, 7)) == (0.55, 0.95, 0.96)
     # a token tidying changed cannot be placed: the word is as sure as its least sure token, throughout
     assert pagetext._token_ends("Deliver on2026/11/27", read) == ()
