@@ -217,7 +217,8 @@ class _Columns:
     spans: tuple[tuple[Column, float, float], ...]  # each header's kind and x extent, left to right
 
     def assign(self, words: Sequence[Word]) -> dict[Column, list[Word]]:
-        """Each word of a row in its column: the item is what starts left of the next column's header; the
+        """Each word of a row in its column: the item is what starts, and is mostly, left of the next column's
+        header (パック written from its cell's left rule starts left of a centred 単位); the
         words after it go, in order, to the columns right of it that can hold them, nearest overall (a
         right-aligned 4 under a centred 数量 may sit nearer 単価, but then 2,980 and 11,920 would share 金額)."""
         kinds = [kind for kind, _, _ in self.spans]
@@ -228,7 +229,7 @@ class _Columns:
         for word in words:
             if item_at > 0 and not rest and "item" not in cells and self._before_item(word):
                 cells.setdefault(self.spans[0][0], []).append(word)  # the No. column
-            elif word.x0 < after_item - 1 and not rest:
+            elif word.x0 < after_item - 1 and (word.x0 + word.x1) / 2 < after_item and not rest:
                 cells.setdefault("item", []).append(word)
             else:
                 rest.append(word)
@@ -375,9 +376,10 @@ def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: in
     quantity, unit_guessed = read if read is not None else (None, False)
     repaired = None
     if quantity is None and words:
-        # only the first word: "5 l" is five litres, and a unit may look like a digit
+        # only the first word: "5 l" is five litres, and a unit may look like a digit; a dash at its end
+        # ("2.5-") is a rule's remains
         first, _, rest = text.partition(" ")
-        repaired = " ".join(part for part in (first.translate(_DIGIT_LOOKALIKES), rest) if part)
+        repaired = " ".join(part for part in (first.translate(_DIGIT_LOOKALIKES).strip("-ーｰ_~"), rest) if part)
         quantity = read_quantity(repaired) if repaired != text else None
     unit_field: Field | None = None
     if unit_words:
@@ -604,8 +606,16 @@ def _delivery_date(lines: Sequence[_Line], received_on: date, skip: set[int]) ->
                     return result
     if labelled:
         line, (words, text) = labelled[0]
-        return _field(words or list(line.words), line.page, None, text=text,
-                      reason=f"delivery date unreadable: {text!r}")
+        unread = _field(words or list(line.words), line.page, None, text=text,
+                        reason=f"delivery date unreadable: {text!r}")
+        # OCR's other readings of the date's word (明日 read 遇日, and again 明日): one date among them, doubted
+        readings = words[0].alternatives if len(words) == 1 and words[0].text == text else ()
+        others = {dated.value: dated for reading in readings
+                  if (dated := _date_field(words, line.page, reading, received_on)) is not None}
+        if len(others) == 1:
+            (dated,) = others.values()
+            return replace(dated, text=text).doubted(f"delivery date read as {text!r}, and again as {dated.text!r}")
+        return unread
     for line in kept:
         if not _DELIVERY_CUE.search(line.folded) or _NOT_DELIVERY.search(line.folded):
             continue

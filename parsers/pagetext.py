@@ -189,6 +189,7 @@ MIN_WORD_MM = 0.8  # a smaller run is a speck the despeckler left
 ENLARGE = 2  # unsure Japanese words are read again from the gray picture this many times larger
 UNSURE_QUALITY = 0.8  # below this mean confidence per character a Japanese word is unsure
 ENLARGE_MARGIN = 20  # pixels of white added around a word for one of its re-readings
+HALF_STRETCH = 1.5  # and how much wider a word with kana is drawn for another (ﾚﾓﾝ is read レモン, not ルモッ)
 BLOT_MM = 1.5  # a blob this small read unsure (conf < 0.5) is a toner spot
 
 
@@ -1001,7 +1002,7 @@ class _Line:
         for word, left, end, _ in self.words:
             text = _join(text, word, left - right >= OCR_SPACE_EM * em, ocr=True)
             right = max(right, end)
-        return unicodedata.normalize("NFC", text)
+        return _voiced(unicodedata.normalize("NFC", text))
 
     @property
     def conf(self) -> float:
@@ -1021,6 +1022,18 @@ def _token_ends(text: str, line: _Line) -> tuple[tuple[int, float], ...]:
         at = found + len(token)
         ends.append((at, round(conf, 3)))
     return tuple(ends) if len(ends) > 1 else ()
+
+
+# A half-width kana's voicing mark read on its own (ﾌﾞ read フ~, ﾊﾟ ハ°): joined to its kana when they make one.
+_KANA = "[\u3041-\u3096\u30a1-\u30fc]"  # hiragana and katakana, with ー
+_VOICING = re.compile(rf"(?<={_KANA})\s?([~”“\"゛゙]|[°º゜゚])")
+
+
+def _voiced(text: str) -> str:
+    if not _VOICING.search(text):
+        return text
+    marked = _VOICING.sub(lambda m: "\u3099" if m[1] in "~”“\"゛゙" else "\u309a", text)
+    return unicodedata.normalize("NFC", marked).replace("\u3099", "").replace("\u309a", "")
 
 
 _DUST = "'`\"°·_~^"
@@ -1127,25 +1140,18 @@ def _reread_latin(crops: Sequence[Mask], lines: list[_Line], dpi: float, command
         lines[i] = line
 
 
-def _reread_half_width(runs: Sequence[_Run], crops: Sequence[Mask], lines: list[_Line], dpi: float,
-                       command: str) -> None:
-    """Half-width katakana (ﾄﾏﾄ) read again stretched to full width, kept if surer.
+# a Latin letter or a stroke between two kana: what the model makes of a half-width katakana (ﾐﾆﾄﾏﾄ read ミニトYト)
+_INSIDE_KANA = re.compile(rf"(?<={_KANA})\s?[A-Za-z\\/|\[\]{{}}^_]+\s?(?={_KANA})")
 
-    The Japanese model reads them as nonsense or as fewer characters; a word read as kana but with
-    fewer than 4 characters to 3 character heights, or a short one read unsure, is a candidate; the
-    stretched reading is kept when surer (mean confidence per character).
-    """
-    picked = []
-    for i, (run, line) in enumerate(zip(runs, lines, strict=True)):
-        text = line.text(1.0)
-        if text and any(_is_kana(ch) for ch in text):
-            if (run.x1 - run.x0) / run.em / len(text) < 0.75 or (line.conf < 0.6 and len(text) <= 6):
-                picked.append(i)
-    stretched = [cv2.resize(crops[i].view(np.uint8), (crops[i].shape[1] * 2, crops[i].shape[0]),
-                            interpolation=cv2.INTER_NEAREST).view(np.bool_) for i in picked]
-    for i, line in zip(picked, _tesseract(stretched, dpi, command), strict=True):
-        if line.words and _quality([line]) > _quality([lines[i]]):
-            lines[i] = _Line(tuple((text, left // 2, right // 2, conf) for text, left, right, conf in line.words))
+
+def _plausible(line: _Line) -> tuple[bool, float]:
+    """How to rank readings of one word: a reading with no Latin or stroke inside kana first, then the surer."""
+    return not _INSIDE_KANA.search(line.text(1.0)), _quality([line])
+
+
+def _half_width(run: _Run, text: str) -> bool:
+    """Kana drawn narrower than three quarters of their height: half-width katakana (ﾐﾆﾄﾏﾄ read ミニトャマト)."""
+    return any(_is_kana(ch) for ch in text) and (run.x1 - run.x0) / run.em / len(text) < 0.75
 
 
 def _gray_crop(gray: Gray, labels: Labels, run: _Run) -> Gray:
@@ -1161,10 +1167,11 @@ def _gray_crop(gray: Gray, labels: Labels, run: _Run) -> Gray:
 
 def _reread_enlarged(gray: Gray, labels: Labels, runs: Sequence[_Run], lines: list[_Line], turned: bool, dpi: float,
                      command: str) -> dict[int, list[_Line]]:
-    """Japanese words read unsure (mean confidence under ``UNSURE_QUALITY``) read again from the gray picture,
-    enlarged ``ENLARGE`` times: as cut out, with a wider white margin, and (words with kana) stretched as wide
-    again for half-width katakana. The surest reading replaces the first when surer; every other reading
-    is returned, by word, for a reader that knows what the word may say.
+    """Japanese words read unsure (mean confidence under ``UNSURE_QUALITY``), and words of kana as narrow as
+    half-width katakana however sure, read again from the gray picture: enlarged ``ENLARGE`` times as cut out,
+    and with a wider white margin, and (words with kana) ``HALF_STRETCH`` times as wide, not taller (of the
+    ways tried, the one that read most half-width katakana right). The surest reading replaces the first when
+    surer; every other reading is returned, by word, for a reader that knows what the word may say.
 
     At fax resolution a kanji is 20-30 pixels high and its inner strokes touch: 生姜 is read 生半, 豆腐 豆殴,
     ﾌﾞﾛｯｺﾘ フーロッコリ. Enlarged they are often read right, but which of the ways gets it right, and how
@@ -1172,25 +1179,24 @@ def _reread_enlarged(gray: Gray, labels: Labels, runs: Sequence[_Run], lines: li
     confidences alone cannot pick, a product master can.
     """
     picked = [i for i, line in enumerate(lines)
-              if line.words and any(_is_cjk(ch) for ch in line.text(1.0)) and _quality([line]) < UNSURE_QUALITY]
+              if (text := line.text(1.0)) and any(_is_cjk(ch) for ch in text)
+              and (_quality([line]) < UNSURE_QUALITY or _half_width(runs[i], text))]
     grays = {i: _gray_crop(gray, labels, runs[i]) for i in picked}  # only these: a crop per word is not free
     if turned:
         grays = {i: np.ascontiguousarray(crop[::-1, ::-1]) for i, crop in grays.items()}
     others: dict[int, list[_Line]] = {i: [] for i in picked}
-    for wide, margin in ((1, 0), (1, ENLARGE_MARGIN), (2, 0)):
-        chosen = [i for i in picked if wide == 1 or any(_is_kana(ch) for ch in lines[i].text(1.0))]
+    for wide, high, margin in ((ENLARGE, ENLARGE, 0), (ENLARGE, ENLARGE, ENLARGE_MARGIN), (HALF_STRETCH, 1, 0)):
+        chosen = [i for i in picked if wide == high or any(_is_kana(ch) for ch in lines[i].text(1.0))]
         scaled = [cv2.resize(np.pad(grays[i], margin, constant_values=255),
-                             ((grays[i].shape[1] + 2 * margin) * ENLARGE * wide,
-                              (grays[i].shape[0] + 2 * margin) * ENLARGE),
+                             (round((grays[i].shape[1] + 2 * margin) * wide), (grays[i].shape[0] + 2 * margin) * high),
                              interpolation=cv2.INTER_LANCZOS4).astype(np.uint8) for i in chosen]
-        step = ENLARGE * wide
-        for i, line in zip(chosen, _tesseract(scaled, dpi * ENLARGE, command), strict=True):
+        for i, line in zip(chosen, _tesseract(scaled, dpi * high, command), strict=True):
             if line.words:
-                others[i].append(_Line(tuple((text, left // step - margin, right // step - margin, conf)
+                others[i].append(_Line(tuple((text, int(left / wide) - margin, int(right / wide) - margin, conf)
                                              for text, left, right, conf in line.words)))
     for i, readings in others.items():
-        best = max(readings, key=lambda line: _quality([line]), default=None)
-        if best is not None and _quality([best]) > _quality([lines[i]]):
+        best = max(readings, key=_plausible, default=None)
+        if best is not None and _plausible(best) > _plausible(lines[i]):
             readings[readings.index(best)] = lines[i]
             lines[i] = best
         else:
@@ -1219,7 +1225,6 @@ def _ocr_page(image: Image.Image, number: int, command: str) -> PageText:
         crops = [np.ascontiguousarray(crop[::-1, ::-1]) for crop in crops]
     lines = _tesseract(crops, dpi, command)
     _reread_latin(crops, lines, dpi, command)
-    _reread_half_width(runs, crops, lines, dpi, command)
     others = _reread_enlarged(gray, labels, runs, lines, turned, dpi, command)
 
     height_px, width_px = gray.shape

@@ -261,3 +261,25 @@ def test_a_name_of_one_kanji_is_a_name_and_one_kana_or_letter_is_not() -> None:
                                     [("x", 20), ("3", 102), ("個", 122)]])], RECEIVED)
 
     assert [(line.item.value, line.quantity.value) for line in reading.lines] == [("苺", "11"), (None, "3")]
+
+
+def test_a_unit_written_from_its_cells_left_rule_is_the_unit_not_part_of_the_name() -> None:
+    header = [("商品名", 60), ("単位", 128), ("数量", 150)]
+    reading = read_free_form([page([header, [("ブナシメジ", 20), ("パック", 122), ("7", 155)],
+                                    [("天然水 2L", 20), ("cs", 130), ("2.5-", 152)]])], RECEIVED)
+
+    assert items(reading) == [("ブナシメジ", "7", "パック"), ("天然水 2L", "2.5", "ケース")]
+    assert reading.lines[1].quantity.confidence < 0.8  # 2.5- taken as 2.5, doubted
+
+
+def test_a_date_unreadable_as_first_read_takes_the_one_date_its_other_readings_give_doubted() -> None:
+    def sheet(*alternatives: str) -> PageText:
+        one = page([[("納品日", 20)]])
+        one.words = (*one.words, Word("遇日", 50, 20, 58, 24, 0.5, 0, alternatives=alternatives))
+        return one
+
+    taken = read_free_form([sheet("明日", "遇目")], RECEIVED).delivery_date
+    torn = read_free_form([sheet("明日", "明後日")], RECEIVED).delivery_date
+
+    assert taken is not None and (taken.value, taken.text) == ("2026-11-21", "遇日") and taken.confidence < 0.8
+    assert torn is not None and torn.value is None and "unreadable" in (torn.reason or "")

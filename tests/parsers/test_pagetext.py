@@ -597,3 +597,12 @@ def test_a_word_of_several_ocr_tokens_keeps_each_tokens_confidence_where_it_ends
     assert (word.conf, word.conf_of(text.index("2026")), word.conf_of(0, 7)) == (0.55, 0.95, 0.96)
     # a token tidying changed cannot be placed: the word is as sure as its least sure token, throughout
     assert pagetext._token_ends("Deliver on2026/11/27", read) == ()
+
+
+def test_a_voicing_mark_read_apart_from_its_half_width_kana_is_joined_to_it_and_ranked_by_script() -> None:
+    assert [pagetext._voiced(text) for text in ("フ~ ナシメシ~", "ハ°ック", "ニンシ~ ン", "10時~12時")] == [
+        "ブ ナシメジ", "パック", "ニンジ ン", "10時~12時"]
+    # a reading with a Latin letter or a stroke between kana ranks below one without, however sure
+    mixed = pagetext._Line((("ミニトYト", 0, 75, 0.93),))
+    clean = pagetext._Line((("ミニトマト", 0, 75, 0.61),))
+    assert max((mixed, clean), key=pagetext._plausible) is clean
