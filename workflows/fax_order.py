@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -305,8 +306,9 @@ class Taken:
 def take(session: Session, settings: Settings, row: InboundMessage, fax: FaxPages) -> Taken:
     """Make the fax order of one delivery, decide it, and say what happened to the message."""
     buyer, buyer_via, buyer_doubt = _buyer(session, fax)
-    fingerprint_lines = _fingerprint(buyer, fax)
-    duplicate = _duplicate_of(session, fax, buyer, fingerprint_lines)
+    content = _content(fax)
+    fingerprint = _fingerprint(buyer, fax, content)
+    duplicate = _duplicate_of(session, fax, buyer, fingerprint, content)
     if duplicate is not None:
         record(session, OBJECT_TYPE, duplicate.id, "duplicate",
                f"the same fax again (message {row.id}): not a second order", inbound_id=row.id)
@@ -314,7 +316,7 @@ def take(session: Session, settings: Settings, row: InboundMessage, fax: FaxPage
                      duplicate.id, {"duplicate_of": duplicate.id})
     fax_order = FaxOrder(inbound_id=row.id, state=MACHINE.initial, received_at=row.received_at,
                          sender_fax=fax.sender.number, buyer_id=buyer.id if buyer else None,
-                         page_count=len(fax.pages), fingerprint=fingerprint_lines,
+                         page_count=len(fax.pages), fingerprint=fingerprint,
                          layout="form" if fax.form is not None else ("free" if fax.free is not None else ""))
     session.add(fax_order)
     session.flush()
@@ -334,6 +336,7 @@ def take(session: Session, settings: Settings, row: InboundMessage, fax: FaxPage
                          "source": p.source, "document_id": d.id, "ms": round(p.ms)}
                         for p, d in zip(fax.pages, documents, strict=True)]
     reading["page_hashes"] = list(fax.page_hashes)
+    reading["content"] = {"lines": content[0], "day": content[1]} if content else None
     fax_order.reading = reading
     fire(session, settings, fax_order, "parse", f"{len(reading.get('lines', []))} line(s) read")
     if decision.reasons:
@@ -386,8 +389,8 @@ def _buyer(session: Session, fax: FaxPages) -> tuple[Buyer | None, str, str | No
     return None, "not found", None
 
 
-def _fingerprint(buyer: Buyer | None, fax: FaxPages) -> str | None:
-    """The order's content, as read: the same lines for the same day from the same buyer."""
+def _content(fax: FaxPages) -> tuple[list[str], str] | None:
+    """The order as read, to tell one sheet sent twice: its lines (item, quantity, unit) sorted, and its day."""
     if fax.form is not None:
         lines = sorted(f"{row}:{value.value}" for row, value in fax.form.quantities.items())
         day = fax.form.delivery_date.value if fax.form.delivery_date else ""
@@ -397,11 +400,21 @@ def _fingerprint(buyer: Buyer | None, fax: FaxPages) -> str | None:
         day = fax.free.delivery_date.value or "" if fax.free.delivery_date else ""
     else:
         return None
+    return lines, day or ""
+
+
+def _fingerprint(buyer: Buyer | None, fax: FaxPages, content: tuple[list[str], str] | None) -> str | None:
+    """The same lines for the same day from the same buyer."""
+    if content is None:
+        return None
+    lines, day = content
     who = str(buyer.id) if buyer else (fax.sender.number or "")
     return hashlib.sha256(f"{who}|{day}|{'|'.join(lines)}".encode()).hexdigest()
 
 
-def _duplicate_of(session: Session, fax: FaxPages, buyer: Buyer | None, fingerprint: str | None) -> FaxOrder | None:
+def _duplicate_of(session: Session, fax: FaxPages, buyer: Buyer | None, fingerprint: str | None,
+                  content: tuple[list[str], str] | None) -> FaxOrder | None:
+    """An earlier fax order of the same content, or of the same look whose content, read, does not differ."""
     if not fax.pages:
         return None
     since = utcnow() - timedelta(days=DUPLICATE_DAYS)
@@ -418,9 +431,23 @@ def _duplicate_of(session: Session, fax: FaxPages, buyer: Buyer | None, fingerpr
             return earlier
         hashes = earlier.reading.get("page_hashes") or []
         if len(hashes) == len(fax.page_hashes) and all(
-                _hash_distance(a, b) <= SAME_PAGE_BITS for a, b in zip(hashes, fax.page_hashes, strict=True)):
+                _hash_distance(a, b) <= SAME_PAGE_BITS for a, b in zip(hashes, fax.page_hashes, strict=True)) \
+                and _may_be_one_sheet(earlier.reading.get("content"), content):
             return earlier
     return None
+
+
+def _may_be_one_sheet(earlier: Mapping[str, Any] | None, content: tuple[list[str], str] | None) -> bool:
+    """Whether two readings of pages that look alike may be one sheet read twice: one of them unread, or
+    the same day and at least half the lines read alike (OCR reads a resent sheet a little differently).
+    The look alone cannot tell: the same buyer's next order on its own template looks nearly the same."""
+    if not earlier or content is None:
+        return True
+    lines, day = content
+    if earlier["day"] and day and earlier["day"] != day:
+        return False
+    alike = sum((Counter(earlier["lines"]) & Counter(lines)).values())
+    return alike * 2 >= max(len(earlier["lines"]), len(lines))
 
 
 def _catalog(session: Session, supplier_id: int) -> list[Product]:

@@ -42,6 +42,7 @@ from gateway.models import (
 from harness import private_database
 from parsers.faxorder import Field, FreeFormReading, ItemLine
 from parsers.products import CatalogEntry
+from samples import fax_orders as samples
 from samples import faxsim
 from workflows import fax_order as fax_orders
 from workflows import inbound
@@ -253,6 +254,40 @@ def test_the_same_fax_twice_is_one_order(db: Database, settings: Settings, catal
         assert session.scalar(select(Order.id).where(Order.id > 0).order_by(Order.id.desc())) == \
             fax_order(db, first.object_id).order_id
         assert len(list(session.scalars(select(FaxOrder)))) == 1
+
+
+def test_the_buyers_next_order_on_the_same_sheet_is_a_new_order_though_it_looks_alike(
+        db: Database, settings: Settings, catalog: dict[str, int]) -> None:
+    first = deliver(db, settings, sheet([("キャベツ", "10", "玉"), ("大葉", "3", "束")]))
+    # the same template, the same number of rows: its page looks nearly the same; the order does not
+    second = deliver(db, settings, sheet([("玉ねぎ 10kg", "2", "袋"), ("キャベツ", "4", "玉")]))
+    # and the same lines for another day are another order too
+    third = deliver(db, settings, sheet([("キャベツ", "10", "玉"), ("大葉", "3", "束")],
+                                        date_line=f"納品希望日：{written(LATER)}"))
+
+    assert [row.status for row in (first, second, third)] == ["processed"] * 3
+    assert len({first.object_id, second.object_id, third.object_id}) == 3
+    with db.sessions() as session:
+        placed = session.scalars(select(FaxOrder).order_by(FaxOrder.id)).all()
+        assert [len(order.reading["lines"]) for order in placed] == [2, 2, 2]
+        assert placed[0].reading["page_hashes"] != [] and all(
+            fax_orders._hash_distance(a, b) <= fax_orders.SAME_PAGE_BITS
+            for a, b in zip(placed[0].reading["page_hashes"], placed[1].reading["page_hashes"], strict=True))
+
+
+@pytest.mark.slow
+def test_a_sheet_faxed_again_is_one_order_though_ocr_reads_the_second_copy_a_little_differently(
+        db: Database, settings: Settings, catalog: dict[str, int]) -> None:
+    truth = samples.make_order(random.Random("resent"), "ruled", received_at=datetime.now(TOKYO), line_count=6)
+    # the same sheet through the feeder twice: turned and speckled differently
+    copies = [samples.fax(truth, random.Random("resent/sheet"), resolution="fine", skew_deg=skew, noise=noise,
+                          header=True) for skew, noise in ((1.0, 0.15), (-0.7, 0.35))]
+
+    first, second = (deliver(db, settings, data) for data in copies)
+
+    assert (second.status, second.object_id) == ("ignored", first.object_id)
+    with db.sessions() as session:
+        assert len(session.scalars(select(FaxOrder)).all()) == 1
 
 
 def test_a_fax_from_an_unknown_number_is_kept_for_review(db: Database, settings: Settings,
