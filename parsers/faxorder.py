@@ -539,15 +539,17 @@ def _list_line(line: _Line) -> ItemLine | None:
         item_field = _item_field(item_words, line.page, item)
     else:
         match = _TRAILING_QUANTITY.match(fold_compact(line.text))
-        written_unit = (unit_of(match.group("unit")) or unit_like(match.group("unit"))) if match else None
+        written = match.group("unit") if match else ""
+        known = unit_of(written)
+        written_unit = known or unit_like(written)
         if match is None or written_unit is None or len(words) != 1:
             return None
         item = _item_text(match.group("item"))
         item_field = _field(words, line.page, item, text=item)
         quantity = _field(words, line.page, str(parse_number(match.group("qty"))), text=match.group("qty"))
-        unit = _field(words, line.page, written_unit.label, text=match.group("unit"))
-        if unit_of(match.group("unit")) is None:
-            unit = unit.doubted(f"unit read as {match.group('unit')!r}, taken as {written_unit.label!r}")
+        unit = _field(words, line.page, written_unit.label, text=written)
+        if known is None:
+            unit = unit.doubted(f"unit read as {written!r}, taken as {written_unit.label!r}")
     if not item or len(item) > 40 or _NOT_ITEM.search(fold_compact(item)):
         return None
     return ItemLine(item_field, quantity, unit)
