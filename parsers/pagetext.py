@@ -69,12 +69,13 @@ OCR (Tesseract 5, as a subprocess, ``OMP_THREAD_LIMIT=1``)
    and at least 0.6). Tesseract reads upside-down Japanese as nonsense at confidence
    ~0.2-0.3, upright at ~0.9; a page it reads badly both ways (English) stays as it is.
 6. Words read without Japanese (amounts, phone numbers, units) or as one character are
-   read again with the English model, its reading kept when more confident; words read
-   as kana but narrower than full-width characters, or short and unsure, are read again
-   stretched twice as wide (half-width katakana, ﾄﾏﾄ, which the Japanese model cannot
-   read as they are). Japanese words still unsure (under 0.8 a character) are read again
-   from the gray picture enlarged twice, three ways; the surest reading is the word's text and
-   the others are kept as its ``alternatives``, for the product master to choose among.
+   read again with the English model, its reading kept when more confident. Japanese words
+   read unsure (under 0.8 a character), and kana narrower than full-width characters
+   (half-width katakana, ﾄﾏﾄ, which the Japanese model cannot read as they are), are read
+   again from the gray picture three ways: enlarged twice, with a wider margin, and drawn
+   1.5 times as wide. The reading with no Latin letter inside kana, then the surest, is the
+   word's text and the others are kept as its ``alternatives``, for the product master to
+   choose among; a voicing mark read apart from its kana (フ~) is joined to it (ブ).
    Dust read as punctuation at a word's ends is dropped ("大根." → "大根", "1,800," →
    "1,800"), and so are tiny blots read unsure (a toner spot).
 

@@ -87,19 +87,27 @@ class Quantity:
     unit: Unit | None  # None: a bare number
 
 
+def _unit_word(word: str) -> str:
+    return fold_kana(fold_compact(word)).strip(". ")
+
+
 def unit_of(word: str) -> Unit | None:
     """The unit a word names ("ｹｰｽ", "Cases", "キロ", "ｋｇ"), or None."""
-    return _BY_WORD.get(fold_kana(fold_compact(word)).strip(". "))
+    return _BY_WORD.get(_unit_word(word))
+
+
+# the spellings of three kana or more, which one misread character does not make another unit's
+_LONG_KANA = tuple((spelling, unit) for spelling, unit in _BY_WORD.items()
+                   if len(spelling) >= 3 and not _ASCII.match(spelling))
 
 
 def unit_like(word: str) -> Unit | None:
     """The one unit with a spelling of three or more kana one character away from ``word`` (サース, パッケ: fax
     OCR's ケース and パック), or None. A guess: its caller doubts it."""
-    folded = fold_kana(fold_compact(word)).strip(". ")
+    folded = _unit_word(word)
     if len(folded) < 3:
         return None
-    near = {unit for spelling, unit in _BY_WORD.items()
-            if len(spelling) >= 3 and not _ASCII.match(spelling) and Levenshtein.distance(folded, spelling) == 1}
+    near = {unit for spelling, unit in _LONG_KANA if Levenshtein.distance(folded, spelling) == 1}
     return near.pop() if len(near) == 1 else None
 
 

@@ -397,7 +397,7 @@ def _content(fax: FaxPages) -> tuple[list[str], str] | None:
     elif fax.free is not None and fax.free.lines:
         lines = sorted(f"{item_key(line.item.text)}:{line.quantity.value}:{line.unit.value if line.unit else ''}"
                        for line in fax.free.lines)
-        day = fax.free.delivery_date.value or "" if fax.free.delivery_date else ""
+        day = fax.free.delivery_date.value if fax.free.delivery_date else ""
     else:
         return None
     return lines, day or ""
