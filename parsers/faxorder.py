@@ -358,6 +358,10 @@ _DIGIT_LOOKALIKES = str.maketrans({"了": "7", "]": "1", "】": "1", "|": "1", "
                                    "〇": "0", "Z": "2", "z": "2"})
 
 
+# a handwritten decimal point, a word of its own between the digits' words, read as a dot of another kind: 1 ● 5
+_DECIMAL_DOT = re.compile(r"(?<=\d)\s*[●•・·.]\s*(?=\d)")
+
+
 # Fax OCR's readings of a unit alone in its cell: L as し (the Japanese model's nearest shape), pcs as pes.
 _UNIT_LOOKALIKES = {"し": "L", "レ": "L", "pes": "pcs", "pe": "pc", "pos": "pcs"}
 
@@ -378,7 +382,7 @@ def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: in
     if quantity is None and words:
         # only the first word: "5 l" is five litres, and a unit may look like a digit; a dash at its end
         # ("2.5-") is a rule's remains
-        first, _, rest = text.partition(" ")
+        first, _, rest = _DECIMAL_DOT.sub(".", text).partition(" ")
         repaired = " ".join(part for part in (first.translate(_DIGIT_LOOKALIKES).strip("-ーｰ_~"), rest) if part)
         quantity = read_quantity(repaired) if repaired != text else None
     unit_field: Field | None = None
@@ -527,7 +531,21 @@ def _table(lines: Sequence[_Line]) -> tuple[list[ItemLine], set[int]] | None:
 
 
 def _list_line(line: _Line) -> ItemLine | None:
-    """A name, then a quantity with its unit, as separate words or run together in one."""
+    """A name, then a quantity with its unit, as separate words or run together in one; else, when OCR read the
+    last word again (40コ read 40, and again 40 コ), the one line that another reading of it makes, doubted."""
+    found = _list_line_as_read(line)
+    if found is not None or not line.words[-1].alternatives:
+        return found
+    last = line.words[-1]
+    others = [(text, row) for text in last.alternatives
+              if (row := _list_line_as_read(replace(line, words=(*line.words[:-1], replace(last, text=text)))))]
+    if len(others) != 1:
+        return None
+    (text, row), = others
+    return replace(row, quantity=row.quantity.doubted(f"quantity read as {last.text!r}, and again as {text!r}"))
+
+
+def _list_line_as_read(line: _Line) -> ItemLine | None:
     words = list(line.words)
     split = _split_trailing_quantity(words)
     if split is not None:

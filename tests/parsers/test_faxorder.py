@@ -283,3 +283,25 @@ def test_a_date_unreadable_as_first_read_takes_the_one_date_its_other_readings_g
 
     assert taken is not None and (taken.value, taken.text) == ("2026-11-21", "遇日") and taken.confidence < 0.8
     assert torn is not None and torn.value is None and "unreadable" in (torn.reason or "")
+
+
+def test_a_handwritten_decimal_point_read_as_a_word_of_its_own_is_the_point_doubted() -> None:
+    reading = read_free_form([page([[("品名", 20), ("数量", 100), ("単位", 130)],
+                                    [("人参", 20), ("1", 102), ("●", 106), ("5", 109), ("kg", 132)]])], RECEIVED)
+
+    assert items(reading) == [("人参", "1.5", "kg")]
+    assert reading.lines[0].quantity.confidence < 0.8
+    assert "taken as '1.5'" in (reading.lines[0].quantity.reason or "")
+
+
+def test_a_list_line_whose_unit_one_reader_lost_takes_the_other_readers_doubted() -> None:
+    def sheet(*alternatives: str) -> PageText:
+        one = page([[("いつもありがとうございます。", 20)], [("レモン", 37)]])
+        one.words = (*one.words, Word("40", 84, 28, 92, 32, 0.2, 1, alternatives=alternatives))
+        return one
+
+    (line,) = read_free_form([sheet("4 OB", "40 コ")], RECEIVED).lines
+    assert (line.item.value, line.quantity.value, line.unit.value if line.unit else None) == ("レモン", "40", "個")
+    assert line.quantity.confidence < 0.8 and "again as '40 コ'" in (line.quantity.reason or "")
+    # two other readings that make different lines: none is taken
+    assert read_free_form([sheet("40 コ", "4 袋")], RECEIVED).lines == ()

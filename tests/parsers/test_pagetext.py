@@ -606,3 +606,29 @@ def test_a_voicing_mark_read_apart_from_its_half_width_kana_is_joined_to_it_and_
     mixed = pagetext._Line((("ミニトYト", 0, 75, 0.93),))
     clean = pagetext._Line((("ミニトマト", 0, 75, 0.61),))
     assert max((mixed, clean), key=pagetext._plausible) is clean
+
+
+def test_two_readers_alike_make_a_word_sure_and_unlike_make_it_as_doubtful_as_they_differ() -> None:
+    weigh = pagetext._weigh
+    # alike but for a yen sign, a separator or a small kana: Tesseract's text, as sure as the surer reader
+    assert weigh(("¥1,740", 0.62, (), ((1, 0.5), (6, 0.62))), [("￥1.740", 0.9)]) == (
+        "¥1,740", 0.9, (), ((1, 0.9), (6, 0.9)))
+    assert weigh(("米 (コシヒカリ) 5kg", 0.46, (), ()), [("米(コシヒカリ)5kg", 0.87)])[:2] == \
+        ("米 (コシヒカリ) 5kg", 0.87)
+    # a kanji the second reader writes in its simplified Chinese form is the kanji Tesseract read there
+    assert weigh(("単位", 0.7, (), ()), [("单位", 0.99)])[:2] == ("単位", 0.99)
+    # unlike: the surer reading, less the other's confidence as far as the other differs; the other kept
+    text, conf, alternatives, _ = weigh(("る", 0.94, (), ()), [("8", 1.0)])
+    assert (text, round(conf, 2), alternatives) == ("8", 0.06, ("る",))
+    text, conf, alternatives, _ = weigh(("73", 0.54, (), ()), [("13", 1.0)])
+    assert (text, round(conf, 2), alternatives) == ("13", 0.73, ("73",))
+    text, conf, _, _ = weigh(("2.5-", 0.6, (), ()), [("2.5", 0.95)])
+    assert (text, round(conf, 2)) == ("2.5", 0.81)
+    # a reading with Latin inside kana, or simplified kanji of its own, never wins however sure
+    text, conf, alternatives, _ = weigh(("レモン", 0.61, (), ()), [("レtン", 0.9), ("纳品", 0.99)])
+    assert (text, alternatives) == ("レモン", ("レtン", "纳品"))
+    assert conf < 0.61
+    # the second reader read nothing: Tesseract's reading stands; Tesseract read nothing: the second's
+    assert weigh(("大根", 0.7, (), ()), [("", 0.1)]) == ("大根", 0.7, (), ())
+    assert weigh(("", 0.0, (), ()), [("人参", 0.93)])[:2] == ("人参", 0.93)
+

@@ -5,9 +5,9 @@ Text-layer PDFs: every layout comes out as its order, sure in every field, once 
 the products are known (the aliases an operator's corrections leave); before that, lines in the buyer's own
 words go to review, never to a wrong product.
 
-Faxes (OCR) at fine resolution, skewed 1°, speckled: what is read sure is right, and most of it is sure.
-They do not yet all come out whole: the OCR of half-width katakana, some kanji and handwritten digits still
-sends lines to review.
+Faxes (OCR: Tesseract and the second reader) at fine resolution, skewed 1°, speckled: what is read sure is
+right, and most sheets of every layout come out whole, lines and date; what OCR still misreads (a kanji of a
+few pixels, a half-width katakana name) goes to review, never into the order.
 """
 
 from __future__ import annotations
@@ -81,27 +81,32 @@ def test_a_text_layer_sheet_of_each_layout_is_its_order(layout: str, seed: int) 
     assert {line[0] for line, doubts in first if not doubts} >= set(written_as_named)
 
 
-# the share of lines at least read right and sure: handwriting (its digits above all) is read worst
+# Faxes of each layout come out as their orders: every line (product, quantity, unit) and the date right, sure
+# or doubted. Three sheets a layout, not one picked: OCR still misreads now and then (a kanji such as 生姜 at fax
+# resolution, a half-width katakana name); such a line goes to review, so none of it may be called sure.
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
-@pytest.mark.parametrize(("layout", "kind", "floor"), [("ruled", "pdf", 0.5), ("plain", "pdf", 0.5),
-                                                       ("english", "pdf", 0.5), ("handwritten", "tiff", 0.25),
-                                                       ("two_page", "tiff", 0.5)])
-def test_a_faxed_sheet_reads_as_its_order_where_it_is_sure(layout: str, kind: str, floor: float) -> None:
-    rng = random.Random(f"scanned/{layout}")
-    truth = fo.make_order(rng, layout, received_at=RECEIVED)
-    truth = replace(truth, lines=tuple(
-        line if layout == "english" and line.written.isascii() else replace(line, written=line.product)
-        for line in truth.lines))
-    data = fo.fax(truth, rng, kind=kind, resolution="fine", skew_deg=1.0, noise=0.15, header=True)
+@pytest.mark.parametrize(("layout", "kind"), [("ruled", "pdf"), ("plain", "pdf"), ("english", "pdf"),
+                                              ("handwritten", "tiff"), ("two_page", "tiff")])
+def test_faxed_sheets_of_each_layout_read_as_their_orders(layout: str, kind: str) -> None:
+    whole = 0
+    for seed in range(3):
+        rng = random.Random(f"scanned/{layout}/{seed}")
+        truth = fo.make_order(rng, layout, received_at=RECEIVED)
+        truth = replace(truth, lines=tuple(
+            line if layout == "english" and line.written.isascii() else replace(line, written=line.product)
+            for line in truth.lines))
+        data = fo.fax(truth, rng, kind=kind, resolution="fine", skew_deg=1.0, noise=0.15, header=True)
 
-    reading = read_free_form(read_document(data, "image/tiff" if kind == "tiff" else "application/pdf"),
-                             RECEIVED.date())
+        reading = read_free_form(read_document(data, "image/tiff" if kind == "tiff" else "application/pdf"),
+                                 RECEIVED.date())
 
-    lines, date_field = judged(reading, taught("english") if layout == "english" else {})
-    sure_lines = [line for line, doubts in lines if not doubts]
-    # a line read sure is a line of the order (an unreadable extra line, a rule's remains, is never sure)
-    assert not Counter(sure_lines) - Counter(ordered(truth)), (sure_lines, ordered(truth))
-    assert len(sure_lines) >= floor * len(truth.lines), f"{len(sure_lines)} of {len(truth.lines)} lines sure"
-    assert date_field is not None and truth.delivery_date is not None
-    assert date_field["value"] == truth.delivery_date.isoformat() or date_field["confidence"] < BAR
+        lines, date_field = judged(reading, taught("english") if layout == "english" else {})
+        sure_lines = [line for line, doubts in lines if not doubts]
+        # a line read sure is a line of the order (an unreadable extra line, a rule's remains, is never sure)
+        assert not Counter(sure_lines) - Counter(ordered(truth)), (seed, sure_lines, ordered(truth))
+        assert date_field is not None and truth.delivery_date is not None
+        assert date_field["value"] == truth.delivery_date.isoformat() or date_field["confidence"] < BAR
+        whole += [line for line, _ in lines] == ordered(truth) and \
+            date_field["value"] == truth.delivery_date.isoformat()
+    assert whole >= 2, f"{whole} of 3 {layout} faxes read as their orders"
