@@ -1240,8 +1240,8 @@ def _folded(text: str) -> str:
 
 def _read_again(grays: Sequence[Gray], runs: Sequence[_Run], lines: Sequence[_Line]) -> list[list[tuple[str, float]]]:
     """Every word read by the second reader as cut out; a word of kana as narrow as half-width katakana by
-    either reading, or read as nothing like Japanese by it, read again drawn ``SECOND_STRETCH`` times as wide
-    (ﾚﾓﾝ: Vt\\ as it is, レモン twice as wide; ﾅｽ: 十ス, ナス 1.5 times as wide). Readings by word, as read."""
+    either reader's reading, read again drawn ``SECOND_STRETCH`` times as wide (ﾚﾓﾝ: Vt\\ as it is, レモン twice
+    as wide). Readings by word, as read."""
     readings = [[reading] for reading in read_words(grays)]
     narrow = [i for i, (run, line) in enumerate(zip(runs, lines, strict=True))
               if any(_half_width(run, text) for text in (line.text(1.0), readings[i][0][0]))]
@@ -1261,7 +1261,7 @@ def _weigh(first: _Read, seconds: Sequence[tuple[str, float]]) -> _Read:
     same ink the same wrong way. Unlike: the surer, among readings a Japanese sheet can carry with no Latin
     inside kana, is the text; it is as sure as it was read, less the other's confidence as far as the other
     differs (8 read at 1.00 where Tesseract read る at 0.94: 0.06, a field to check; 2.5 where Tesseract read
-    2.5- at 0.6: 0.85). The other reading becomes an alternative.
+    2.5- at 0.6: 0.81). The other reading becomes an alternative.
     """
     text, conf, alternatives, token_ends = first
     readings = [(_in_japanese(_tidy(unicodedata.normalize("NFC", reading)), text), sure) for reading, sure in seconds]

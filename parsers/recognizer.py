@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import functools
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-
-log = logging.getLogger(__name__)
 
 BATCH = 8  # words run through the model at once (padded to the widest of them)
 
