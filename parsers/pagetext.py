@@ -1177,13 +1177,14 @@ def _gray_crop(gray: Gray, labels: Labels, run: _Run) -> Gray:
     return canvas
 
 
-def _reread_enlarged(gray: Gray, labels: Labels, runs: Sequence[_Run], lines: list[_Line], turned: bool, dpi: float,
+def _reread_enlarged(grays: Sequence[Gray], runs: Sequence[_Run], lines: list[_Line], dpi: float,
                      command: str) -> dict[int, list[_Line]]:
     """Japanese words read unsure (mean confidence under ``UNSURE_QUALITY``), and words of kana as narrow as
-    half-width katakana however sure, read again from the gray picture: enlarged ``ENLARGE`` times as cut out,
-    and with a wider white margin, and (words with kana) ``HALF_STRETCH`` times as wide, not taller (of the
-    ways tried, the one that read most half-width katakana right). The surest reading replaces the first when
-    surer; every other reading is returned, by word, for a reader that knows what the word may say.
+    half-width katakana however sure, read again from their gray crops (``_gray_crop``, upright): enlarged
+    ``ENLARGE`` times as cut out, and with a wider white margin, and (words with kana) ``HALF_STRETCH`` times
+    as wide, not taller (of the ways tried, the one that read most half-width katakana right). The surest
+    reading replaces the first when surer; every other reading is returned, by word, for a reader that knows
+    what the word may say.
 
     At fax resolution a kanji is 20-30 pixels high and its inner strokes touch: 生姜 is read 生半, 豆腐 豆殴,
     ﾌﾞﾛｯｺﾘ フーロッコリ. Enlarged they are often read right, but which of the ways gets it right, and how
@@ -1193,9 +1194,6 @@ def _reread_enlarged(gray: Gray, labels: Labels, runs: Sequence[_Run], lines: li
     picked = [i for i, line in enumerate(lines)
               if (text := line.text(1.0)) and any(_is_cjk(ch) for ch in text)
               and (_quality([line]) < UNSURE_QUALITY or _half_width(runs[i], text))]
-    grays = {i: _gray_crop(gray, labels, runs[i]) for i in picked}  # only these: a crop per word is not free
-    if turned:
-        grays = {i: np.ascontiguousarray(crop[::-1, ::-1]) for i, crop in grays.items()}
     others: dict[int, list[_Line]] = {i: [] for i in picked}
     for wide, high, margin in ((ENLARGE, ENLARGE, 0), (ENLARGE, ENLARGE, ENLARGE_MARGIN), (HALF_STRETCH, 1, 0)):
         chosen = [i for i in picked if wide == high or any(_is_kana(ch) for ch in lines[i].text(1.0))]
@@ -1317,9 +1315,11 @@ def _ocr_page(image: Image.Image, number: int, command: str) -> PageText:
         crops = [np.ascontiguousarray(crop[::-1, ::-1]) for crop in crops]
     lines = _tesseract(crops, dpi, command)
     _reread_latin(crops, lines, dpi, command)
-    others = _reread_enlarged(gray, labels, runs, lines, turned, dpi, command)
-    grays = [_gray_crop(gray, labels, run) for run in runs]
-    second = _read_again([np.ascontiguousarray(crop[::-1, ::-1]) for crop in grays] if turned else grays, runs, lines)
+    grays = [_gray_crop(gray, labels, run) for run in runs]  # each word's, once: both re-readings use them
+    if turned:
+        grays = [np.ascontiguousarray(crop[::-1, ::-1]) for crop in grays]
+    others = _reread_enlarged(grays, runs, lines, dpi, command)
+    second = _read_again(grays, runs, lines)
 
     height_px, width_px = gray.shape
     scale = MM_PER_INCH / dpi
