@@ -30,11 +30,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from gateway.fax import BadFaxNumber, normalize_fax_number
 from parsers.dates import find_dates
@@ -46,6 +46,7 @@ __all__ = ["Field", "ItemLine", "FreeFormReading", "read_free_form", "Box", "MAX
 
 Box = tuple[float, float, float, float]
 Column = Literal["no", "item", "quantity", "unit", "price", "amount"]
+_T = TypeVar("_T")
 
 MAX_QUANTITY = Decimal(10_000)
 LATEST_DAYS = 62  # a delivery date further off than this is more likely misread than meant
@@ -265,7 +266,7 @@ class _Columns:
                     new[last], back[last] = cost + _STRAY, (last, None)
                 start = 0 if last == len(columns) else last
                 for j in range(start, len(columns)):
-                    if not _fits(self.spans[columns[j]][0], word.text):
+                    if not any(_fits(self.spans[columns[j]][0], text) for text in (word.text, *word.alternatives)):
                         continue
                     step = cost + self._distance(columns[j], word) + (_STACKED if j == last else 0.0)
                     if step < new[j]:
@@ -385,6 +386,8 @@ def _quantity_fields(words: Sequence[Word], unit_words: Sequence[Word], page: in
         first, _, rest = _DECIMAL_DOT.sub(".", text).partition(" ")
         repaired = " ".join(part for part in (first.translate(_DIGIT_LOOKALIKES).strip("-ーｰ_~"), rest) if part)
         quantity = read_quantity(repaired) if repaired != text else None
+        if quantity is None and len(words) == 1 and (other := _another_reading(words[0], read_quantity)):
+            repaired, quantity = other  # a handwritten 9 read し4, and again 9
     unit_field: Field | None = None
     if unit_words:
         unit_text = _join(unit_words)
@@ -534,15 +537,24 @@ def _list_line(line: _Line) -> ItemLine | None:
     """A name, then a quantity with its unit, as separate words or run together in one; else, when OCR read the
     last word again (40コ read 40, and again 40 コ), the one line that another reading of it makes, doubted."""
     found = _list_line_as_read(line)
-    if found is not None or not line.words[-1].alternatives:
-        return found
     last = line.words[-1]
-    others = [(text, row) for text in last.alternatives
-              if (row := _list_line_as_read(replace(line, words=(*line.words[:-1], replace(last, text=text)))))]
-    if len(others) != 1:
-        return None
-    (text, row), = others
+    if found is not None or (other := _another_reading(
+            last, lambda text: _list_line_as_read(replace(line, words=(*line.words[:-1], replace(last, text=text)))),
+            key=lambda row: (row.item.value, row.quantity.value, row.unit and row.unit.value))) is None:
+        return found
+    text, row = other
     return replace(row, quantity=row.quantity.doubted(f"quantity read as {last.text!r}, and again as {text!r}"))
+
+
+def _another_reading(word: Word, read: Callable[[str], _T | None],
+                     key: Callable[[_T], Hashable] = lambda value: value) -> tuple[str, _T] | None:
+    """The one value (by ``key``) that OCR's other readings of ``word`` give, with the first reading giving it;
+    None when they give none, or more than one (a digit read 9, and again 4: neither is the quantity)."""
+    found: dict[Hashable, tuple[str, _T]] = {}
+    for text in word.alternatives:
+        if (value := read(text)) is not None:
+            found.setdefault(key(value), (text, value))
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _list_line_as_read(line: _Line) -> ItemLine | None:
@@ -599,7 +611,10 @@ def _list_lines(lines: Sequence[_Line]) -> tuple[list[ItemLine], set[int]]:
 
 def _like_item_line(line: _Line, neighbour: _Line) -> bool:
     return line.page == neighbour.page and _is_name(line.text) and bool(re.search(r"\d", line.text)) \
-        and not _NOT_ITEM.search(line.folded) and not _STOP.search(line.folded)
+        and not _NOT_ITEM.search(line.folded) and not _STOP.search(line.folded) and line.words[0].text != _LIST_HEAD
+
+
+_LIST_HEAD = "記"  # centred above the list of a business letter (its 記書き), as 以上 closes it: never an item
 
 
 # --- the other fields --------------------------------------------------------------------------
@@ -629,12 +644,11 @@ def _delivery_date(lines: Sequence[_Line], received_on: date, skip: set[int]) ->
         unread = _field(words or list(line.words), line.page, None, text=text,
                         reason=f"delivery date unreadable: {text!r}")
         # OCR's other readings of the date's word (明日 read 遇日, and again 明日): one date among them, doubted
-        readings = words[0].alternatives if len(words) == 1 and words[0].text == text else ()
-        others = {dated.value: dated for reading in readings
-                  if (dated := _date_field(words, line.page, reading, received_on)) is not None}
-        if len(others) == 1:
-            (dated,) = others.values()
-            return replace(dated, text=text).doubted(f"delivery date read as {text!r}, and again as {dated.text!r}")
+        other = _another_reading(words[0], lambda reading: _date_field(words, line.page, reading, received_on),
+                                 key=lambda dated: dated.value) if len(words) == 1 and words[0].text == text else None
+        if other is not None:
+            reading, date_field = other
+            return replace(date_field, text=text).doubted(f"delivery date read as {text!r}, and again as {reading!r}")
         return unread
     for line in kept:
         if not _DELIVERY_CUE.search(line.folded) or _NOT_DELIVERY.search(line.folded):

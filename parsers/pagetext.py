@@ -61,9 +61,10 @@ OCR (Tesseract 5, as a subprocess, ``OMP_THREAD_LIMIT=1``)
    rule across to another, with no ink beside it, is the side of a boxed cell (「納品日 | 11/25」).
    A line down the page that does not end on lines across it at both ends is a streak, not a rule.
 4. The layout is ours, not Tesseract's: connected components grouped into words as
-   above (strokes stacked in one glyph, ﾐ or 二, and runs inside another's box go with
-   it). Each word's own ink is cut out with a margin and read as one line (``--psm 7``),
-   all of a page's words as the pages of one TIFF in one process.
+   above (strokes stacked in one glyph, ﾐ or 二, runs inside another's box, and the top and
+   bottom of a character alone, ⺮ over 相 in 箱, go with it). Each word's own ink is cut
+   out with a margin and read as one line (``--psm 7``), all of a page's words as the pages
+   of one TIFF in one process.
 5. Orientation: the three longest words are read both ways up in one small process
    (~0.25 s); the page is turned by 180° if they read clearly better turned (by 0.15,
    and at least 0.6). Tesseract reads upside-down Japanese as nonsense at confidence
@@ -953,9 +954,10 @@ def _segments(ink: Mask, dpi: float, rules: Sequence[Rule]) -> tuple[Labels, lis
     """The words of a scan before they are read: runs of connected components, as of a text layer's characters.
 
     A component's character height is its larger side / 0.9 (kana and kanji fill about 0.9 of their
-    square). A run inside another's box (the lower stroke of 二 before 本), or a short one beside a run
-    and within its height (the strokes of ﾐ, stacked, each a run until ﾄ comes, too tall to join them),
-    goes with it; what is left smaller than ``MIN_WORD_MM`` is dust.
+    square). A run inside another's box (the lower stroke of 二 before 本), a short one beside a run
+    and within its height (the strokes of ﾐ, stacked, each a run until ﾄ comes, too tall to join them), or
+    the other half of a character alone (``_stacked``) goes with it; what is left smaller than
+    ``MIN_WORD_MM`` is dust.
     """
     px_per_mm = dpi / MM_PER_INCH
     count, labels, stats = _components(ink)
@@ -978,7 +980,7 @@ def _segments(ink: Mask, dpi: float, rules: Sequence[Rule]) -> tuple[Labels, lis
             inside = across >= 0.7 * width and other.bottom - other.top >= height
             beside = (-across <= OCR_SPLIT_EM * other.em and height <= 0.6 * (other.bottom - other.top)
                       and width >= 0.3 * other.em)  # not a speck, nor what is left of a rule
-            if down >= 0.7 * height and (inside or beside):
+            if down >= 0.7 * height and (inside or beside) or _stacked(run, other):
                 other.take(run.pieces)
                 break
         else:
@@ -987,6 +989,18 @@ def _segments(ink: Mask, dpi: float, rules: Sequence[Rule]) -> tuple[Labels, lis
     for run in kept:
         run.pieces.sort(key=lambda p: p.x0)
     return labels, kept
+
+
+def _stacked(run: _Run, other: _Run) -> bool:
+    """Whether two runs are the top and the bottom of one character standing alone (⺮ over 相 in 箱, 代 over
+    衣 in 袋): one just above the other, about as wide, neither a sliver, and together about square."""
+    width, other_width = run.x1 - run.x0, other.x1 - other.x0
+    across = min(other.x1, run.x1) - max(other.x0, run.x0)
+    height = max(run.bottom, other.bottom) - min(run.top, other.top)
+    gap = max(run.top, other.top) - min(run.bottom, other.bottom)
+    return (across >= 0.7 * max(width, other_width) and abs(gap) <= 0.15 * height
+            and min(run.bottom - run.top, other.bottom - other.top) >= 0.2 * height
+            and 0.8 <= height / (max(run.x1, other.x1) - min(run.x0, other.x0)) <= 1.25)
 
 
 def _crop(labels: Labels, run: _Run) -> Mask:
@@ -1014,7 +1028,7 @@ class _Line:
         for word, left, end, _ in self.words:
             text = _join(text, word, left - right >= OCR_SPACE_EM * em, ocr=True)
             right = max(right, end)
-        return _voiced(unicodedata.normalize("NFC", text))
+        return _voiced(text)
 
     @property
     def conf(self) -> float:
@@ -1042,6 +1056,8 @@ _VOICING = re.compile(rf"(?<={_KANA})\s?([~”“\"゛゙]|[°º゜゚])")
 
 
 def _voiced(text: str) -> str:
+    """NFC, with a dakuten or handakuten read as a mark of its own put on its kana (ハ°ック: パック)."""
+    text = unicodedata.normalize("NFC", text)
     if not _VOICING.search(text):
         return text
     marked = _VOICING.sub(lambda m: "\u3099" if m[1] in "~”“\"゛゙" else "\u309a", text)
@@ -1262,7 +1278,7 @@ def _weigh(first: _Read, seconds: Sequence[tuple[str, float]]) -> _Read:
     2.5- at 0.6: 0.81). The other reading becomes an alternative.
     """
     text, conf, alternatives, token_ends = first
-    readings = [(_in_japanese(_tidy(unicodedata.normalize("NFC", reading)), text), sure) for reading, sure in seconds]
+    readings = [(_in_japanese(_tidy(_voiced(reading)), text), sure) for reading, sure in seconds]
     readings = [(reading, sure) for reading, sure in readings if reading]
     if not readings:
         return first

@@ -305,3 +305,37 @@ def test_a_list_line_whose_unit_one_reader_lost_takes_the_other_readers_doubted(
     assert line.quantity.confidence < 0.8 and "again as '40 コ'" in (line.quantity.reason or "")
     # two other readings that make different lines: none is taken
     assert read_free_form([sheet("40 コ", "4 袋")], RECEIVED).lines == ()
+
+
+def test_a_unit_read_as_a_digit_is_placed_in_the_unit_column_when_another_reading_names_a_unit() -> None:
+    """300 g with its g read 9 (and again g): 300 is the quantity and g its unit, not "300 9", two numbers."""
+    sheet = page([[("Item", 20), ("Qty", 100), ("Unit", 120)], [("いりごま (白)", 20), ("300", 100)]])
+    sheet.words = (*sheet.words, Word("9", 121, 28, 123, 32, 0.23, 1, alternatives=("g",)))
+    lone = page([[("Item", 20), ("Qty", 100), ("Unit", 120)], [("いりごま (白)", 20), ("300", 100)]])
+    lone.words = (*lone.words, Word("9", 121, 28, 123, 32, 0.23, 1))
+
+    (line,) = read_free_form([sheet], RECEIVED).lines
+    assert (line.quantity.value, line.unit.value if line.unit else None) == ("300", "g")
+    assert line.unit is not None and line.unit.confidence < 0.8 and "taken as 'g'" in (line.unit.reason or "")
+    # with no reading naming a unit, the 9 is a second number in the quantity cell, and nothing is taken
+    assert read_free_form([lone], RECEIVED).lines[0].quantity.value is None
+
+
+def test_a_quantity_cell_unread_as_read_takes_the_one_quantity_its_other_readings_give_doubted() -> None:
+    def sheet(*alternatives: str) -> PageText:
+        one = page([[("品名", 20), ("単位", 100), ("数量", 120)], [("オレンジジュース 1L", 20), ("本", 101)]])
+        one.words = (*one.words, Word("し4", 121, 28, 127, 32, 0.33, 1, alternatives=alternatives))
+        return one
+
+    (line,) = read_free_form([sheet("9", "d", "q")], RECEIVED).lines
+    assert (line.quantity.value, line.unit.value if line.unit else None) == ("9", "本")
+    assert line.quantity.confidence < 0.8 and "taken as '9'" in (line.quantity.reason or "")
+    assert read_free_form([sheet("9", "4")], RECEIVED).lines[0].quantity.value is None  # 9 or 4: neither
+
+
+def test_the_記_over_a_letters_list_is_no_line_of_it_even_with_a_speck_beside_it() -> None:
+    reading = read_free_form([page([[("以下、注文お願いします。", 20)], [("記", 100), ("1", 102)],
+                                    [("にんにく (青森産)", 35), ("10個", 87)], [("りんご (ふじ)", 35), ("6 ケ", 87)],
+                                    [("以上", 170)]])], RECEIVED)
+
+    assert items(reading) == [("にんにく (青森産)", "10", "個"), ("りんご (ふじ)", "6", "個")]

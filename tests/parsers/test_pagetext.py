@@ -615,6 +615,8 @@ def test_two_readers_alike_make_a_word_sure_and_unlike_make_it_as_doubtful_as_th
         "¥1,740", 0.9, (), ((1, 0.9), (6, 0.9)))
     assert weigh(("米 (コシヒカリ) 5kg", 0.46, (), ()), [("米(コシヒカリ)5kg", 0.87)])[:2] == \
         ("米 (コシヒカリ) 5kg", 0.87)
+    # the second reader's handakuten read as a mark of its own is put on its kana too (ハ°ック)
+    assert weigh(("5パック", 0.7, (), ()), [("5ハ°ック", 0.95)]) == ("5パック", 0.95, (), ())
     # a kanji the second reader writes in its simplified Chinese form is the kanji Tesseract read there
     assert weigh(("単位", 0.7, (), ()), [("单位", 0.99)])[:2] == ("単位", 0.99)
     # unlike: the surer reading, less the other's confidence as far as the other differs; the other kept
@@ -632,3 +634,21 @@ def test_two_readers_alike_make_a_word_sure_and_unlike_make_it_as_doubtful_as_th
     assert weigh(("大根", 0.7, (), ()), [("", 0.1)]) == ("大根", 0.7, (), ())
     assert weigh(("", 0.0, (), ()), [("人参", 0.93)])[:2] == ("人参", 0.93)
 
+
+
+@needs_tesseract
+def test_a_character_alone_whose_top_and_bottom_do_not_touch_is_one_word_and_close_lines_stay_two() -> None:
+    """箱 (⺮ over 相) and 袋 (代 over 衣) alone in a unit cell were two words a line apart, read 相 and チー;
+    two names in rows closer than a character's height must not become one word all the same."""
+    image = Image.new("L", (1654, 600), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(faxsim.FONT, 34)
+    draw.text((160, 100), "箱", font=font, fill=0)
+    draw.text((160, 250), "袋", font=font, fill=0)
+    draw.text((600, 100), "ピーマン", font=font, fill=0)
+    draw.text((600, 140), "絹ごし豆腐", font=font, fill=0)  # 6 px below the line above
+    image.info["dpi"] = (200, 200)
+
+    page = page_from_image(image)
+
+    assert sorted(w.text for w in page.words) == sorted(["箱", "袋", "ピーマン", "絹ごし豆腐"]), page.text
