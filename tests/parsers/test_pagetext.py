@@ -626,6 +626,13 @@ def test_two_readers_alike_make_a_word_sure_and_unlike_make_it_as_doubtful_as_th
     assert (text, round(conf, 2), alternatives) == ("13", 0.73, ("73",))
     text, conf, _, _ = weigh(("2.5-", 0.6, (), ()), [("2.5", 0.95)])
     assert (text, round(conf, 2)) == ("2.5", 0.81)
+    # where in the word the two agree they are as sure as the surer, where they differ as above
+    text, conf, _, token_confs = weigh(("2東", 0.93, (), ()), [("2束", 0.99)])
+    assert (text, round(conf, 2), token_confs) == ("2束", 0.53, ((1, 0.99), (2, 0.53)))
+    assert weigh(("1 る", 0.93, (), ()), [("18", 1.0)])[3] == ((1, 1.0), (2, 0.535))
+    # a character beside one the other reading has more is not agreed on: 1 may be the start of 18
+    assert weigh(("1", 0.9, (), ()), [("18", 0.8)])[3] == ()
+    assert weigh(("40 コ", 0.8, (), ((2, 0.9), (4, 0.8))), [("40", 0.5)])[3] == ((2, 0.9), (3, 0.8), (4, 0.667))
     # a reading with Latin inside kana, or simplified kanji of its own, never wins however sure
     text, conf, alternatives, _ = weigh(("レモン", 0.61, (), ()), [("レtン", 0.9), ("纳品", 0.99)])
     assert (text, alternatives) == ("レモン", ("レtン", "纳品"))
