@@ -548,7 +548,7 @@ def _list_line(line: _Line) -> ItemLine | None:
 
 def _another_reading(word: Word, read: Callable[[str], _T | None],
                      key: Callable[[_T], Hashable] = lambda value: value) -> tuple[str, _T] | None:
-    """The one value (by ``key``) that OCR's other readings of ``word`` give, with the first reading giving it;
+    """The one value (by ``key``) that OCR's other readings of ``word`` give, and the first of them to give it;
     None when they give none, or more than one (a digit read 9, and again 4: neither is the quantity)."""
     found: dict[Hashable, tuple[str, _T]] = {}
     for text in word.alternatives:

@@ -85,9 +85,9 @@ OCR (Tesseract 5, as a subprocess, ``OMP_THREAD_LIMIT=1``)
    the surer reading a Japanese sheet can carry (no simplified Chinese kanji, no Latin inside
    kana) is the text, as sure as it was read less the other's confidence as far as the other
    differs, and the other reading is an alternative; where in the word they agree they are
-   as sure as the surer (``token_confs``: 2束 against 2東, the 2 is sure). On the fax orders' sheets this turned
-   handwritten 8 read る, 13 read 73 and 鶏卵 read 鶏更 into the right text (doubted where
-   Tesseract was sure of something else), for ~0.5 s a page.
+   as sure as the surer (``token_confs``: 2束 against 2東, the 2 is sure). On the fax orders'
+   sheets this turned handwritten 8 read る, 13 read 73 and 鶏卵 read 鶏更 into the right text
+   (doubted where Tesseract was sure of something else), for ~0.5 s a page.
 
 ``rotation`` is the quarter turns (counter-clockwise, degrees) the page was given to
 stand upright: 0, 90, 180 or 270; ``skew`` the skew found, counter-clockwise positive,
