@@ -994,14 +994,16 @@ def _segments(ink: Mask, dpi: float, rules: Sequence[Rule]) -> tuple[Labels, lis
 
 def _stacked(run: _Run, other: _Run) -> bool:
     """Whether two runs are the top and the bottom of one character standing alone (⺮ over 相 in 箱, 代 over
-    衣 in 袋): one just above the other, about as wide, neither a sliver, and together about square."""
+    衣 in 袋): one just above the other, about as wide, neither a sliver, and together about square and no
+    taller than a character (10kg over 16kg in a column written large and tight is as wide as it is tall)."""
     width, other_width = run.x1 - run.x0, other.x1 - other.x0
     across = min(other.x1, run.x1) - max(other.x0, run.x0)
     height = max(run.bottom, other.bottom) - min(run.top, other.top)
     gap = max(run.top, other.top) - min(run.bottom, other.bottom)
     return (across >= 0.7 * max(width, other_width) and abs(gap) <= 0.15 * height
             and min(run.bottom - run.top, other.bottom - other.top) >= 0.2 * height
-            and 0.8 <= height / (max(run.x1, other.x1) - min(run.x0, other.x0)) <= 1.25)
+            and 0.8 <= height / (max(run.x1, other.x1) - min(run.x0, other.x0)) <= 1.25
+            and height <= 1.5 * max(run.em, other.em))
 
 
 def _crop(labels: Labels, run: _Run) -> Mask:

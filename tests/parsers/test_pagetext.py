@@ -646,7 +646,7 @@ def test_two_readers_alike_make_a_word_sure_and_unlike_make_it_as_doubtful_as_th
 @needs_tesseract
 def test_a_character_alone_whose_top_and_bottom_do_not_touch_is_one_word_and_close_lines_stay_two() -> None:
     """箱 (⺮ over 相) and 袋 (代 over 衣) alone in a unit cell were two words a line apart, read 相 and チー;
-    two names in rows closer than a character's height must not become one word all the same."""
+    two names, or two quantities, in rows closer than a character's height must stay two words all the same."""
     image = Image.new("L", (1654, 600), 255)
     draw = ImageDraw.Draw(image)
     font = ImageFont.truetype(faxsim.FONT, 34)
@@ -654,8 +654,12 @@ def test_a_character_alone_whose_top_and_bottom_do_not_touch_is_one_word_and_clo
     draw.text((160, 250), "袋", font=font, fill=0)
     draw.text((600, 100), "ピーマン", font=font, fill=0)
     draw.text((600, 140), "絹ごし豆腐", font=font, fill=0)  # 6 px below the line above
+    hand = ImageFont.truetype(faxsim.handwriting_font(), 50)  # a quantity column written large, rows tight:
+    draw.text((1090, 100), "10kg", font=hand, fill=0)  # together as wide as tall, but two characters high
+    draw.text((1090, 150), "16kg", font=hand, fill=0)
     image.info["dpi"] = (200, 200)
 
     page = page_from_image(image)
 
-    assert sorted(w.text for w in page.words) == sorted(["箱", "袋", "ピーマン", "絹ごし豆腐"]), page.text
+    words = sorted(w.text for w in page.words)
+    assert words == sorted(["箱", "袋", "ピーマン", "絹ごし豆腐", "10kg", "16kg"]), page.text
