@@ -642,7 +642,6 @@ def test_two_readers_alike_make_a_word_sure_and_unlike_make_it_as_doubtful_as_th
     assert weigh(("", 0.0, (), ()), [("人参", 0.93)])[:2] == ("人参", 0.93)
 
 
-
 @needs_tesseract
 def test_a_character_alone_whose_top_and_bottom_do_not_touch_is_one_word_and_close_lines_stay_two() -> None:
     """箱 (⺮ over 相) and 袋 (代 over 衣) alone in a unit cell were two words a line apart, read 相 and チー;
