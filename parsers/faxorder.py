@@ -257,6 +257,9 @@ class _Columns:
         best = [inf] * len(columns) + [0.0]
         choices: list[list[tuple[int, int | None]]] = []
         for word in words:
+            # a column can hold the word if it can hold any of OCR's readings of it (300 g's g read 9, and again g)
+            fits = [any(_fits(self.spans[column][0], text) for text in (word.text, *word.alternatives))
+                    for column in columns]
             new = [inf] * (len(columns) + 1)
             back: list[tuple[int, int | None]] = [(len(columns), None)] * (len(columns) + 1)
             for last, cost in enumerate(best):
@@ -266,7 +269,7 @@ class _Columns:
                     new[last], back[last] = cost + _STRAY, (last, None)
                 start = 0 if last == len(columns) else last
                 for j in range(start, len(columns)):
-                    if not any(_fits(self.spans[columns[j]][0], text) for text in (word.text, *word.alternatives)):
+                    if not fits[j]:
                         continue
                     step = cost + self._distance(columns[j], word) + (_STACKED if j == last else 0.0)
                     if step < new[j]:
@@ -537,11 +540,14 @@ def _list_line(line: _Line) -> ItemLine | None:
     """A name, then a quantity with its unit, as separate words or run together in one; else, when OCR read the
     last word again (40コ read 40, and again 40 コ), the one line that another reading of it makes, doubted."""
     found = _list_line_as_read(line)
-    last = line.words[-1]
-    if found is not None or (other := _another_reading(
-            last, lambda text: _list_line_as_read(replace(line, words=(*line.words[:-1], replace(last, text=text)))),
-            key=lambda row: (row.item.value, row.quantity.value, row.unit and row.unit.value))) is None:
+    if found is not None:
         return found
+    last = line.words[-1]
+    other = _another_reading(
+        last, lambda text: _list_line_as_read(replace(line, words=(*line.words[:-1], replace(last, text=text)))),
+        key=lambda row: (row.item.value, row.quantity.value, row.unit and row.unit.value))
+    if other is None:
+        return None
     text, row = other
     return replace(row, quantity=row.quantity.doubted(f"quantity read as {last.text!r}, and again as {text!r}"))
 
@@ -609,12 +615,12 @@ def _list_lines(lines: Sequence[_Line]) -> tuple[list[ItemLine], set[int]]:
     return rows, set(range(first, last + 1))
 
 
+_LIST_HEAD = "記"  # centred above the list of a business letter (its 記書き), as 以上 closes it: never an item
+
+
 def _like_item_line(line: _Line, neighbour: _Line) -> bool:
     return line.page == neighbour.page and _is_name(line.text) and bool(re.search(r"\d", line.text)) \
         and not _NOT_ITEM.search(line.folded) and not _STOP.search(line.folded) and line.words[0].text != _LIST_HEAD
-
-
-_LIST_HEAD = "記"  # centred above the list of a business letter (its 記書き), as 以上 closes it: never an item
 
 
 # --- the other fields --------------------------------------------------------------------------

@@ -1320,9 +1320,9 @@ def _read_alike(text: str, other: str) -> list[bool]:
     theirs = [folded for ch in other if (folded := _folded(ch))]
     alike = [True] * len(text)  # a space is the layout's, not a reading
     for op in Levenshtein.opcodes([folded for _, folded in mine], theirs):
-        start = op.src_start
-        unlike = range(start, op.src_end) if op.tag in ("replace", "delete") else \
-            () if op.tag == "equal" else (start - 1, start)
+        if op.tag == "equal":
+            continue
+        unlike = (op.src_start - 1, op.src_start) if op.tag == "insert" else range(op.src_start, op.src_end)
         for k in unlike:
             if 0 <= k < len(mine):
                 alike[mine[k][0]] = False
