@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
@@ -56,9 +56,8 @@ from gateway.models import (  # noqa: E402
 from parsers.products import alias_key  # noqa: E402
 from parsers.units import unit_of  # noqa: E402
 from samples import fax_orders as samples  # noqa: E402
-from workflows import inbound  # noqa: E402
+from workflows import clock, inbound  # noqa: E402
 from workflows.catalog import put_product  # noqa: E402
-from workflows.order import TOKYO  # noqa: E402
 
 
 def catalog(db: Database, *, taught: bool) -> None:
@@ -123,7 +122,7 @@ def main() -> None:
     reasons = Counter[str]()
     layouts = Counter[str]()
     accepted = wrong_accepted = 0
-    now = datetime.now(TOKYO)
+    now = clock.now().astimezone(clock.TOKYO)
     for index, item in enumerate(samples.plan(args.orders, args.seed)):
         # Received now, so that dates such as 明日 and the order's desired date are in the future.
         rng_received = now - timedelta(minutes=index)

@@ -17,8 +17,9 @@ from gateway.config import Settings
 from gateway.db import Database
 from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
 from gateway.fax import FaxFailure, FaxJobRequest, FaxTransport
-from gateway.models import FaxJob, FaxStatus, OutboundMessage, OutboundStatus, utcnow
+from gateway.models import FaxJob, FaxStatus, OutboundMessage, OutboundStatus
 from gateway.transports import Envelope, MailTransport
+from workflows import clock
 from workflows.faxes import finish_attempt
 from workflows.registry import WORKFLOWS, after_fax, load_object
 from workflows.timeline import record
@@ -34,7 +35,7 @@ def _claim(db: Database, settings: Settings, outbound_id: int) -> Envelope | Non
             return None
         if row.status in (OutboundStatus.SENT, OutboundStatus.FAILED):
             return None
-        now = utcnow()
+        now = clock.now()
         lease = timedelta(seconds=settings.delivery_lease)
         if row.status == OutboundStatus.SENDING and row.claimed_at and row.claimed_at > now - lease:
             return None
@@ -66,7 +67,7 @@ def _finish(db: Database, settings: Settings, outbound_id: int, status: Outbound
         row.status = status
         row.last_error = error
         if status == OutboundStatus.SENT:
-            row.sent_at = utcnow()
+            row.sent_at = clock.now()
             summary = f"{row.kind} mail delivered to {row.to_addr}"
         elif status == OutboundStatus.FAILED:
             summary = f"{row.kind} mail to {row.to_addr} failed for good: {error}"
@@ -86,10 +87,10 @@ def send_fax(db: Database, settings: Settings, transport: FaxTransport, job_id: 
     """One attempt of a fax job: claim it, hand it over, record the result (or wait for the report)."""
     with db.transaction() as session:
         job = session.get(FaxJob, job_id, with_for_update=True)
-        if job is None or job.status != FaxStatus.QUEUED or job.next_attempt_at > utcnow():
+        if job is None or job.status != FaxStatus.QUEUED or job.next_attempt_at > clock.now():
             return  # done, in progress, or not due yet (the sweep brings it back when it is)
         job.status = FaxStatus.SENDING
-        job.claimed_at = utcnow()
+        job.claimed_at = clock.now()
         job.attempts += 1
         request = FaxJobRequest(job.id, job.number, job.pdf, job.title)
     try:

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Protocol
 
 from gateway.errors import TemporaryDeliveryError
-from gateway.models import utcnow
 from gateway.transports import Envelope, MailTransport
+from workflows import clock
 
 
 class FaxFailure(StrEnum):
@@ -116,7 +116,7 @@ class FaxSpoolTransport:
             stem = self.directory / f"fax-{job.job_id}"
             _write_atomically(stem.with_suffix(".pdf"), job.pdf)
             meta = {"job": job.job_id, "number": job.number, "dial": domestic_form(job.number),
-                    "title": job.title, "queued_at": utcnow().isoformat(), "pages_pdf": stem.name + ".pdf"}
+                    "title": job.title, "queued_at": clock.now().isoformat(), "pages_pdf": stem.name + ".pdf"}
             _write_atomically(stem.with_suffix(".json"), json.dumps(meta, ensure_ascii=False).encode())
         except OSError as exc:
             raise TemporaryDeliveryError(f"fax spool write failed: {exc}") from exc
@@ -152,7 +152,7 @@ class EmailToFaxTransport:
         msg["To"] = f"{domestic_form(job.number)}@{self.gateway_domain}"
         # The job number in the subject survives services that reply without In-Reply-To.
         msg["Subject"] = f"[FAX-{job.job_id}] {job.title}"
-        msg["Date"] = format_datetime(utcnow())
+        msg["Date"] = format_datetime(clock.now())
         msg["Message-ID"] = f"<{self.message_id(job.job_id)}>"
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(f"FAX job {job.job_id}")

@@ -37,8 +37,8 @@ from typing import Literal
 from gateway.config import Settings
 from gateway.errors import ToriiError
 from gateway.fax import BadFaxNumber, normalize_fax_number
-from gateway.models import utcnow
 from parsers.mime import ParsedMail
+from workflows import clock
 
 Where = Literal["subject", "header", "filename", "body"]
 
@@ -183,7 +183,7 @@ def wrap_file(data: bytes, filename: str, settings: Settings, *, sender_fax: str
     message["From"] = f"torii-ingest@{settings.mail_domain}"
     message["To"] = settings.fax_order_address
     message["Subject"] = f"FAX file {Path(filename).name}"
-    message["Date"] = format_datetime(utcnow())
+    message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = make_msgid(domain=settings.mail_domain)
     if sender_fax:
         message["X-Fax-From"] = sender_fax

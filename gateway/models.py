@@ -28,9 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from workflows import clock
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -97,8 +95,8 @@ class RawBlob(Base):
 class InboundMessage(Base):
     __tablename__ = "inbound_messages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     channel: Mapped[str] = mapped_column(String(16))  # smtp, imap, file
     peer: Mapped[str | None] = mapped_column(String(255))
     mail_from: Mapped[str | None] = mapped_column(String(998))  # envelope; "" is the null sender
@@ -123,8 +121,8 @@ class InboundMessage(Base):
 class Invitation(Base):
     __tablename__ = "invitations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     issuer_company: Mapped[str] = mapped_column(String(255))
     issuer_name: Mapped[str] = mapped_column(String(255))
     issuer_email: Mapped[str] = mapped_column(String(320))
@@ -150,7 +148,7 @@ class Buyer(Base):
 
     __tablename__ = "buyers"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     email: Mapped[str] = mapped_column(String(320))
     phone: Mapped[str] = mapped_column(String(32), default="")
@@ -209,8 +207,8 @@ class Order(Base):
 
     __tablename__ = "orders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
@@ -258,7 +256,7 @@ class BuyerForm(Base):
 
     __tablename__ = "buyer_forms"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
     product_ids: Mapped[list[Any]] = mapped_column(default=list)  # row n (1-based) orders product_ids[n-1]
@@ -270,8 +268,8 @@ class FaxOrder(Base):
 
     __tablename__ = "fax_orders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), unique=True)
     state: Mapped[str] = mapped_column(String(32), index=True)
     received_at: Mapped[datetime] = mapped_column()  # when the fax reached us: relative dates count from it
@@ -293,7 +291,7 @@ class ProductAlias(Base):
 
     __tablename__ = "product_aliases"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"))
     alias_key: Mapped[str] = mapped_column(String(255))  # the written name, normalized
     alias: Mapped[str] = mapped_column(String(255))  # as it was read
@@ -307,7 +305,7 @@ class Document(Base):
 
     __tablename__ = "documents"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
@@ -323,7 +321,7 @@ class CredentialFailure(Base):
 
     __tablename__ = "credential_failures"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     sender: Mapped[str | None] = mapped_column(String(998), index=True)
     id_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
     invitation_id: Mapped[int | None] = mapped_column(Integer)
@@ -335,7 +333,7 @@ class OutboundMessage(Base):
 
     __tablename__ = "outbound_messages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))  # which template: invitation, rejection_notice, ...
@@ -369,7 +367,7 @@ class FaxJob(Base):
 
     __tablename__ = "fax_jobs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))  # which document: invitation_letter, order_sheet, ...
@@ -379,7 +377,7 @@ class FaxJob(Base):
     status: Mapped[str] = mapped_column(String(16), default=FaxStatus.QUEUED, index=True)
     failure: Mapped[str | None] = mapped_column(String(16))  # busy, no_answer, bad_number, other
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.now)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     transmission_ref: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -392,7 +390,7 @@ class Event(Base):
 
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=clock.now)
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))  # inbound, outbound, delivered, transition, refused, review

@@ -17,7 +17,8 @@ from sqlalchemy import and_, or_, select
 
 from gateway.config import Settings
 from gateway.db import Database
-from gateway.models import FaxJob, FaxStatus, InboundMessage, InboundStatus, OutboundMessage, OutboundStatus, utcnow
+from gateway.models import FaxJob, FaxStatus, InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
+from workflows import clock
 from workflows.order import overdue_ids
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def sweep(
     enqueue_order_timer: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Enqueue what is pending, and the timers that are due (orders past their answer deadline)."""
-    now = utcnow()
+    now = clock.now()
     stale = now - timedelta(seconds=settings.sweep_grace)
     lease = now - timedelta(seconds=settings.delivery_lease)
     with db.sessions() as session:

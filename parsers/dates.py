@@ -29,10 +29,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from parsers.normalize import normalize_text
 
-__all__ = ["FoundDate", "find_dates", "read_date", "next_month_day", "ERAS"]
+__all__ = ["FoundDate", "find_dates", "read_date", "next_month_day", "ERAS", "TOKYO"]
+
+# Partners write Japanese days: every date read or resolved is a day in this zone.
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 # First year of each era minus one: 令和1年 = 2019.
 ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988, "昭和": 1925, "s": 1925}

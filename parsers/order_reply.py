@@ -387,14 +387,13 @@ class _Reading:
         self.stated.setdefault(position, []).append(said)
 
 
-def read_order_answer(text: str, lines: Sequence[LineRef], *, subject: str = "",
-                      today: date | None = None) -> OrderAnswer:
+def read_order_answer(text: str, lines: Sequence[LineRef], *, written_on: date, subject: str = "") -> OrderAnswer:
     """What the supplier answered in ``text`` (quotes already removed) to the order of ``lines``.
 
-    ``today`` is the day relative and year-less dates are resolved against (default: today);
-    the subject is read only when the body says nothing, and only at its start.
+    ``written_on`` is the day the answer was written, in Japan: relative and year-less dates
+    (明日, 12/1) are resolved against it. The subject is read only when the body says nothing,
+    and only at its start.
     """
-    reference = today or date.today()
     order = {line.position: line for line in lines}
     keys = {line.position: _keys(line) for line in lines}
     reading = _Reading()
@@ -411,7 +410,7 @@ def read_order_answer(text: str, lines: Sequence[LineRef], *, subject: str = "",
             scan = _scan_sentence(sentence, keys, order)
             _take_items(scan)
             _read_tokens(scan, sentence, order, reading)
-            _read_dates(piece, sentence, reference, reading)
+            _read_dates(piece, sentence, written_on, reading)
     if reading.empty() and not reading.questions:
         from_subject = _subject_reading(subject, order)
         if from_subject is not None:

@@ -36,10 +36,10 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from PIL import Image
 
+from parsers.dates import TOKYO
 from parsers.faxform import FieldReading, FormGeometry, FormReading, Ocr, ReferenceCheck, read_form
 
 __all__ = ["OrderForm", "OrderFaxReading", "OrderedLine", "OrderedSheet", "REVIEW_BAR", "page_png", "read_order_fax",
@@ -47,7 +47,6 @@ __all__ = ["OrderForm", "OrderFaxReading", "OrderedLine", "OrderedSheet", "REVIE
 
 log = logging.getLogger(__name__)
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 REVIEW_BAR = 0.8  # below this, a person looks (the gateway's usual bar)
 UNSURE = 0.6  # what a reading is worth when its writing does not fit its answer
 MAX_PAGES = 20

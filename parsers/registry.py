@@ -33,9 +33,10 @@ class ParseContext:
     mail: ParsedMail
     object_type: str | None
     known_texts: tuple[str, ...]
-    # Orders: the lines ordered, and the day the reply came in (relative dates such as 明日 count from it).
+    # The day the message was written, in Japan: relative dates such as 明日 count from it.
+    written_on: date
+    # Orders: the lines ordered.
     order_lines: tuple[LineRef, ...] = ()
-    received_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,7 @@ class OrderReplyParser:
 
     def parse(self, ctx: ParseContext) -> ParseResult:
         text = reply_text(ctx.mail, ctx.known_texts)
-        today = ctx.received_on or (ctx.mail.date.date() if ctx.mail.date else None)
-        answer = read_order_answer(text, ctx.order_lines, subject=ctx.mail.subject, today=today)
+        answer = read_order_answer(text, ctx.order_lines, written_on=ctx.written_on, subject=ctx.mail.subject)
         log.debug("order reply %s: %s (%.2f)", ctx.mail.message_id, answer.intent, answer.confidence)
         return ParseResult(
             parser=self.name,

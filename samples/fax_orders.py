@@ -42,7 +42,6 @@ from datetime import time as clock
 from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -50,6 +49,7 @@ from PIL import Image, ImageDraw, ImageFont
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
+from parsers.dates import TOKYO
 from samples import faxsim
 
 __all__ = [
@@ -60,7 +60,6 @@ __all__ = [
     "fax", "plan", "dataset", "truth_json", "truth_from_json",
 ]
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 DPI = 200
 A4 = (210.0, 297.0)  # mm
 PT_MM = 25.4 / 72

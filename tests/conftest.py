@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: real Redis, a database of this run's own, a running gateway."""
+"""Fixtures shared by the whole suite: a frozen business clock, real Redis, a database of this run's own,
+a running gateway."""
 
 from __future__ import annotations
 
@@ -13,6 +14,18 @@ import pytest
 
 from gateway.redisproc import RedisServer
 from harness import DkimKey, GatewayProcess, gateway_env, make_dkim_key, private_database
+from workflows import clock
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    """Business time stands still in every test, at the moment it starts; a test moves it to test a timer.
+
+    The moment is the machine's (under libfaketime, the faked one): the suite reads every date against
+    the day it runs on, and a test about a particular day (a year end, a leap day) sets the clock to it.
+    """
+    with clock.freeze() as frozen:
+        yield frozen
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.models import OutboundMessage, OutboundStatus, utcnow
+from gateway.models import OutboundMessage, OutboundStatus
 from parsers.bounce import BounceReport, read_bounce
 from parsers.mime import ParsedMail
+from workflows import clock
 from workflows.registry import WORKFLOWS, load_object
 from workflows.timeline import record
 
@@ -64,7 +65,7 @@ def apply_bounce(session: Session, settings: Settings, mail: ParsedMail, rcpt_to
     else:
         # Back to the queue; the sweep sends it again once the delay and its grace period are over.
         outbound.status = OutboundStatus.QUEUED
-        outbound.claimed_at = utcnow() + timedelta(seconds=settings.soft_bounce_delay)
+        outbound.claimed_at = clock.now() + timedelta(seconds=settings.soft_bounce_delay)
         outbound.last_error = f"soft bounce: {detail}"
         summary = f"{outbound.kind} mail to {outbound.to_addr} bounced softly, will retry: {detail}"
     record(session, outbound.object_type, outbound.object_id, "bounce", summary, inbound_id=inbound_id,

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gateway.config import Settings
-from gateway.models import CredentialFailure, InboundMessage, Invitation, utcnow
+from gateway.models import CredentialFailure, InboundMessage, Invitation
+from workflows import clock
 from workflows.credentials import find_credentials, lookup_key, verify_secret
 from workflows.mail import queue_mail
 from workflows.timeline import record
@@ -39,7 +40,7 @@ class Lock:
 
 
 def _failures(session: Session, column: InstrumentedAttribute[Any], value: str) -> tuple[int, datetime | None]:
-    since = utcnow() - WINDOW
+    since = clock.now() - WINDOW
     count, last = session.execute(
         select(func.count(), func.max(CredentialFailure.at)).where(column == value, CredentialFailure.at >= since)
     ).one()
@@ -73,7 +74,7 @@ def check(session: Session, settings: Settings, row: InboundMessage, text: str, 
             return CredentialCheck(invitation.id, locked)
         if invitation.temp_password_hash and verify_secret(password, invitation.temp_password_hash):
             if invitation.redeemed_at is None:
-                invitation.redeemed_at = utcnow()
+                invitation.redeemed_at = clock.now()
                 record(session, "invitation", invitation.id, "redeemed",
                        f"temporary credentials redeemed by {sender}", inbound_id=row.id)
             return CredentialCheck(invitation.id, None)
@@ -103,7 +104,7 @@ def _refuse(session: Session, settings: Settings, row: InboundMessage, sender: s
 
 def current_locks(session: Session, settings: Settings) -> list[Lock]:
     """Senders and temporary IDs locked now, for operators."""
-    since = utcnow() - WINDOW
+    since = clock.now() - WINDOW
     locks = []
     for kind, column in (("sender", CredentialFailure.sender), ("temporary ID", CredentialFailure.invitation_id)):
         rows = session.execute(

@@ -59,7 +59,6 @@ from gateway.models import (
     Product,
     ProductAlias,
     Supplier,
-    utcnow,
 )
 from parsers.faxorder import Field, FreeFormReading, ItemLine, read_free_form
 from parsers.imaging import UnreadablePage, pages_from_attachment
@@ -67,12 +66,13 @@ from parsers.mime import ParsedMail
 from parsers.normalize import company_key
 from parsers.products import SURE, CatalogEntry, ProductMatch, alias_key, item_key, match_product
 from parsers.units import convert, unit_of
+from workflows import clock
 from workflows import order as orders
 from workflows.faxes import queue_fax
 from workflows.letters import pdf_from_html
 from workflows.machine import Machine, Refusal, Transition
 from workflows.mail import queue_mail, render_mail
-from workflows.order import TOKYO, LineSpec
+from workflows.order import LineSpec
 from workflows.order_documents import BuyerFormSheet, buyer_fax_form, buyer_form_reference, render_buyer_form
 from workflows.timeline import record
 
@@ -160,7 +160,7 @@ def read_delivery(mail: ParsedMail, settings: Settings, received_at: datetime,
     from parsers import pagetext  # OCR and OpenCV: only processes that read faxes load them
 
     sender = fax_sender(mail, load_services(settings.fax_services_file))
-    received_on = received_at.astimezone(TOKYO).date()
+    received_on = clock.day_of(received_at)
     problems: list[str] = []
     attachments = [a for a in mail.attachments if a.content_type.startswith(PAGE_TYPES)
                    or (a.content_type == "application/octet-stream" and fax_file_type(a.data) is not None)]
@@ -417,7 +417,7 @@ def _duplicate_of(session: Session, fax: FaxPages, buyer: Buyer | None, fingerpr
     """An earlier fax order of the same content, or of the same look whose content, read, does not differ."""
     if not fax.pages:
         return None
-    since = utcnow() - timedelta(days=DUPLICATE_DAYS)
+    since = clock.now() - timedelta(days=DUPLICATE_DAYS)
     who = []
     if buyer is not None:
         who.append(FaxOrder.buyer_id == buyer.id)
@@ -776,7 +776,7 @@ def _confirmation_context(session: Session, fax_order: FaxOrder, buyer: Buyer, p
     supplier = session.get(Supplier, placed.supplier_id)
     return {"buyer": buyer, "supplier": supplier, "order": placed, "fax_order": fax_order,
             "lines": orders.lines_of(session, placed), "total": orders.total_of(orders.lines_of(session, placed)),
-            "received_at": fax_order.received_at.astimezone(TOKYO)}
+            "received_at": fax_order.received_at.astimezone(clock.TOKYO)}
 
 
 def _send_confirmation(session: Session, settings: Settings, fax_order: FaxOrder, buyer: Buyer, placed: Order) -> None:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import InvalidRequest
 from gateway.fax import RETRY_BACKOFF, BadFaxNumber, FaxFailure, next_attempt, normalize_fax_number
-from gateway.models import FaxJob, FaxStatus, utcnow
+from gateway.models import FaxJob, FaxStatus
+from workflows import clock
 from workflows.timeline import record
 
 
@@ -49,7 +50,7 @@ def finish_attempt(session: Session, job: FaxJob, *, ok: bool, failure: FaxFailu
             summary = f"{job.kind} fax to {job.number} failed for good ({failure}): {detail}"
         else:
             job.status = FaxStatus.QUEUED
-            job.next_attempt_at = utcnow() + wait
+            job.next_attempt_at = clock.now() + wait
             summary = (f"{job.kind} fax to {job.number} failed ({failure}), "
                        f"next try in {_minutes(wait)}: {detail}")
     record(session, job.object_type, job.object_id, "fax", summary, fax_job_id=job.id, inbound_id=inbound_id,

@@ -36,20 +36,19 @@ from gateway.models import (
     Order,
     OutboundMessage,
     RawBlob,
-    utcnow,
 )
 from gateway.senderauth import Verifier
 from parsers.authresults import SenderAuth
 from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
 from parsers.mime import ParsedMail, parse_mail
 from parsers.registry import ParseContext, ParseResult, choose
-from workflows import credential_answers
+from workflows import clock, credential_answers
 from workflows import fax_order as fax_orders
 from workflows.bounces import apply_bounce
 from workflows.fax_answers import FaxAnswer, read_pages
 from workflows.fax_order import FaxPages
 from workflows.faxes import finish_attempt
-from workflows.order import TOKYO, sheet_for
+from workflows.order import sheet_for
 from workflows.order_documents import OrderSheet
 from workflows.registry import WORKFLOWS, after_fax, find_by_reply_token, load_object
 from workflows.timeline import record
@@ -394,7 +393,7 @@ def correlate(step: Step) -> Correlation:
 
 def _unknown_token_reason(step: Step) -> str:
     sender = step.mail.from_addr or step.row.mail_from
-    since = utcnow() - timedelta(hours=1)
+    since = clock.now() - timedelta(hours=1)
     earlier = step.session.scalar(
         select(func.count()).select_from(InboundMessage).where(
             or_(InboundMessage.from_addr == sender, InboundMessage.mail_from == sender),
@@ -409,7 +408,7 @@ def _unknown_token_reason(step: Step) -> str:
 
 def _locked_out(step: Step) -> bool:
     sender = step.mail.from_addr
-    since = utcnow() - timedelta(hours=1)
+    since = clock.now() - timedelta(hours=1)
     count = step.session.scalar(
         select(func.count()).select_from(InboundMessage).where(
             InboundMessage.from_addr == sender,
@@ -461,10 +460,8 @@ def read(step: Step) -> ParseResult | None:
     spec = WORKFLOWS.get(corr.object_type or "")
     obj = load_object(step.session, spec.object_type, corr.object_id) if spec and corr.object_id else None
     extra = spec.reply_context(step.session, obj) if spec and obj is not None else {}
-    # Relative dates in a reply ("明日納品") count from the day it reached us, in Japan.
-    received_on = step.row.received_at.astimezone(TOKYO).date()
-    ctx = ParseContext(mail=step.mail, object_type=corr.object_type, known_texts=known, received_on=received_on,
-                       **extra)
+    ctx = ParseContext(mail=step.mail, object_type=corr.object_type, known_texts=known,
+                       written_on=clock.written_on(step.row.received_at, step.mail.date), **extra)
     parser = choose(ctx)
     return parser.parse(ctx) if parser else None
 

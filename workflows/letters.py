@@ -34,6 +34,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from workflows import clock
 from workflows.credentials import is_well_formed, normalize_credential
 from workflows.mail import LANGUAGES, TEMPLATES_DIR
 from workflows.references import ReferenceScheme
@@ -457,7 +458,7 @@ def render_letter(
         raise ValueError("temporary ID and password must be 8 characters of the credentials alphabet")
     if not re.fullmatch(r"[A-Z0-9\-]{1,60}", reference):
         raise ValueError("reference must be upper-case letters, digits and dashes (see reference_for)")
-    day = issued_on or date.today()
+    day = issued_on or clock.today()
     lines, width = COMMENT_LIMITS[layout]
     context = {
         "invitation": invitation,

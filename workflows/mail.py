@@ -24,7 +24,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.models import OutboundMessage, utcnow
+from gateway.models import OutboundMessage
+from workflows import clock
 from workflows.timeline import record
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -93,7 +94,7 @@ def build_mime(
     msg["From"] = Address(display_name=from_name, addr_spec=from_addr)
     msg["To"] = Address(display_name=to_name, addr_spec=to_addr)
     msg["Subject"] = rendered.subject
-    msg["Date"] = format_datetime(utcnow())
+    msg["Date"] = format_datetime(clock.now())
     msg["Message-ID"] = f"<{message_id}>"
     if reply_to:
         msg["Reply-To"] = reply_to
@@ -138,7 +139,7 @@ def queue_mail(
     misbehaving auto-responder builds with us; a mail over the limit is recorded, not sent.
     """
     if hourly_limit is not None:
-        since = utcnow() - timedelta(hours=1)
+        since = clock.now() - timedelta(hours=1)
         recent = session.scalar(select(func.count()).select_from(OutboundMessage).where(
             OutboundMessage.to_addr == to_addr, OutboundMessage.created_at >= since)) or 0
         if recent >= hourly_limit:

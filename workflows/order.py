@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,9 +42,10 @@ from gateway.models import (
     OutboundStatus,
     Product,
     Supplier,
-    utcnow,
 )
+from workflows import clock
 from workflows.catalog import product_by_name
+from workflows.clock import TOKYO
 from workflows.faxes import queue_fax
 from workflows.invitation import new_reply_token
 from workflows.letters import pdf_from_html
@@ -64,7 +64,6 @@ from workflows.timeline import record
 log = logging.getLogger(__name__)
 
 OBJECT_TYPE = "order"
-TOKYO = ZoneInfo("Asia/Tokyo")
 ANSWERS = frozenset({"confirm", "partial", "decline"})
 MAX_LINES = 200
 MAX_QUANTITY = Decimal("1000000")
@@ -264,13 +263,13 @@ def _acknowledge_to_supplier(ctx: OrderContext) -> None:
 
 def _ship(ctx: OrderContext) -> None:
     order = ctx.order
-    order.shipped_on = ctx.shipped_on or utcnow().astimezone(TOKYO).date()
+    order.shipped_on = ctx.shipped_on or clock.today()
     pdf = render_delivery_note(sheet_for(ctx.session, order), shipped_on=order.shipped_on)
     _store_document(ctx.session, order, "delivery_note", pdf)
 
 
 def _delivered(ctx: OrderContext) -> None:
-    ctx.order.delivered_at = utcnow()
+    ctx.order.delivered_at = clock.now()
 
 
 def _flag_undeliverable(ctx: OrderContext) -> None:
@@ -494,8 +493,8 @@ def create(session: Session, settings: Settings, body: Mapping[str, Any]) -> Ord
 def place(session: Session, settings: Settings, *, buyer: Buyer, supplier: Supplier, delivery_address_id: int | None,
           delivery: dict[str, Any], desired_date: date | None, note: str, orderer_name: str,
           lines: Sequence[LineSpec], reorder_of: int | None = None) -> Order:
-    now = utcnow()
-    if desired_date is not None and desired_date < now.astimezone(TOKYO).date():
+    now = clock.now()
+    if desired_date is not None and desired_date < clock.day_of(now):
         raise InvalidRequest(f"desired_date {desired_date} is in the past")
     token = new_reply_token()
     order = Order(number=f"pending-{token}", buyer_id=buyer.id, supplier_id=supplier.id, state=MACHINE.initial,
@@ -560,7 +559,7 @@ def inspect(session: Session, settings: Settings, order: Order, body: Mapping[st
     if not isinstance(raw_lines, list) or not raw_lines:
         raise InvalidRequest("lines must be a non-empty list of {position, delivered_quantity}")
     lines = {line.position: line for line in lines_of(session, order)}
-    now = utcnow()
+    now = clock.now()
     checked = []
     for raw in raw_lines:
         if not isinstance(raw, dict) or not isinstance(raw.get("position"), int) or raw["position"] not in lines:
@@ -643,7 +642,7 @@ def overdue_ids(session: Session, now: datetime, limit: int) -> list[int]:
 
 def remind(session: Session, settings: Settings, order: Order) -> bool:
     """No answer by the deadline: remind the supplier, tell the buyer, flag the order. Once per order."""
-    now = utcnow()
+    now = clock.now()
     if order.state not in ("placed", "sent") or order.reminded_at is not None or order.answer_due_at is None \
             or order.answer_due_at > now:
         return False

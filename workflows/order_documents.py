@@ -55,11 +55,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from PIL import ImageFont
 
+from workflows.clock import TOKYO
 from workflows.letters import Box, _clip, _english_date, _japanese_date, _qr_data_uri, pdf_from_html
 from workflows.mail import LANGUAGES, TEMPLATES_DIR
 from workflows.references import ReferenceScheme, page_code
@@ -101,7 +101,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 ANSWERS = ("confirm", "partial", "decline")
 
 

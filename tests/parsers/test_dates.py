@@ -8,6 +8,8 @@ import pytest
 
 from parsers.dates import find_dates, next_month_day, read_date
 
+pytestmark = pytest.mark.dates
+
 SATURDAY = date(2026, 11, 21)
 
 

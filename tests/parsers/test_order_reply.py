@@ -15,6 +15,8 @@ from parsers.quotes import reply_text
 from parsers.registry import REGISTRY, OrderReplyParser, ParseContext, choose
 from samples.compose import compose_reply
 
+pytestmark = pytest.mark.dates
+
 TODAY = date(2026, 11, 21)  # a Saturday
 REVIEW_BAR = 0.8  # the pipeline sends answers below this to a person
 
@@ -34,7 +36,7 @@ EN_AS_ORDERED = {1: Decimal(5), 2: Decimal(3), 3: Decimal(5)}
 
 
 def read(text: str, lines: tuple[LineRef, ...] = ORDER, subject: str = "") -> OrderAnswer:
-    return read_order_answer(text, lines, subject=subject, today=TODAY)
+    return read_order_answer(text, lines, subject=subject, written_on=TODAY)
 
 
 def order_for(text: str) -> tuple[LineRef, ...]:
@@ -457,7 +459,7 @@ def test_a_stated_delivery_date_is_read(reply: str, expected: date) -> None:
 
 
 def test_a_delivery_date_without_a_year_is_the_next_one_on_or_after_today() -> None:
-    answer = read_order_answer("承りました。11/25納品です。", ORDER, today=date(2026, 12, 1))
+    answer = read_order_answer("承りました。11/25納品です。", ORDER, written_on=date(2026, 12, 1))
     assert answer.delivery_date == date(2027, 11, 25)
 
 
@@ -526,7 +528,7 @@ def mail_answer(answer: str, charset: str, style: str = "top") -> OrderAnswer:
     raw = supplier_mail(answer, charset, style)
     mail = parse_mail(raw)
     assert mail.defects == ()
-    return read_order_answer(reply_text(mail, (SHEET,)), ORDER, subject=mail.subject, today=TODAY)
+    return read_order_answer(reply_text(mail, (SHEET,)), ORDER, subject=mail.subject, written_on=TODAY)
 
 
 def test_an_iso_2022_jp_mail_with_full_width_digits_is_read_end_to_end() -> None:
@@ -565,21 +567,21 @@ def test_a_decline_in_iso_2022_jp_is_read_end_to_end() -> None:
 # ---------------------------------------------------------------------------------------------
 # The registry
 
-def order_context(answer: str, received_on: date | None = None) -> ParseContext:
+def order_context(answer: str, written_on: date = TODAY) -> ParseContext:
     return ParseContext(mail=parse_mail(supplier_mail(answer)), object_type="order", known_texts=(SHEET,),
-                        order_lines=ORDER, received_on=received_on)
+                        written_on=written_on, order_lines=ORDER)
 
 
 def test_the_order_reply_parser_is_chosen_for_an_order_and_only_for_it() -> None:
     assert isinstance(choose(order_context("承りました")), OrderReplyParser)
     assert OrderReplyParser().score(ParseContext(mail=order_context("x").mail, object_type="invitation",
-                                                 known_texts=())) == 0.0
+                                                 known_texts=(), written_on=TODAY)) == 0.0
     assert "order_reply" in [parser.name for parser in REGISTRY]
 
 
 def test_the_parse_result_holds_the_answer_as_json() -> None:
     result = OrderReplyParser().parse(order_context("トマトは３ケースのみです。\n明日納品します。",
-                                                    received_on=date(2026, 11, 24)))
+                                                    written_on=date(2026, 11, 24)))
     assert result.parser == "order_reply"
     assert result.confidence >= REVIEW_BAR
     assert result.data["intent"] == "partial"
@@ -592,11 +594,11 @@ def test_the_parse_result_holds_the_answer_as_json() -> None:
     json.dumps(dict(result.data))  # stored with the message as JSON
 
 
-def test_without_a_received_day_relative_dates_count_from_the_mail_date() -> None:
-    result = OrderReplyParser().parse(order_context("承りました。明日納品します。"))
+def test_relative_dates_count_from_the_day_the_reply_was_written() -> None:
+    result = OrderReplyParser().parse(order_context("承りました。明日納品します。", written_on=date(2027, 12, 31)))
     assert result.data["intent"] == "confirm"
     assert result.data["quantities"] == {}
-    assert result.data["delivery_date"] == "2026-11-22"  # compose_reply dates its mails 2026-11-21
+    assert result.data["delivery_date"] == "2028-01-01"
 
 
 def test_an_unclear_order_reply_has_no_intent_and_says_why() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from email.mime.text import MIMEText
 
 from parsers.mime import parse_mail
@@ -16,7 +17,8 @@ INVITATION = ("このメールにそのまま返信し、次のいずれかを�
 def context(body: str, object_type: str | None = "invitation", known: tuple[str, ...] = ()) -> ParseContext:
     msg = MIMEText(body, "plain", "utf-8")
     msg["Subject"] = "Re: 【ご招待】"
-    return ParseContext(mail=parse_mail(msg.as_bytes()), object_type=object_type, known_texts=known)
+    return ParseContext(mail=parse_mail(msg.as_bytes()), object_type=object_type, known_texts=known,
+                        written_on=date(2026, 11, 21))
 
 
 def test_the_invitation_parser_is_chosen_for_an_invitation() -> None:

@@ -11,7 +11,7 @@ import random
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -40,21 +40,23 @@ from gateway.models import (
     Supplier,
 )
 from harness import private_database
+from parsers.dates import next_month_day
 from parsers.faxorder import Field, FreeFormReading, ItemLine
 from parsers.products import CatalogEntry
 from samples import fax_orders as samples
 from samples import faxsim
+from workflows import clock, inbound
 from workflows import fax_order as fax_orders
-from workflows import inbound
 from workflows.catalog import put_product
 from workflows.faxes import finish_attempt
-from workflows.order import TOKYO
 from workflows.order_documents import buyer_form_geometry, quantity_field_name
 from workflows.registry import after_fax
 
+pytestmark = pytest.mark.dates
+
 BUYER_FAX = "03-5555-0101"
 # Delivery dates a few days after today (Tokyo), so that the sheets stay orders the gateway would take.
-SOON = datetime.now(TOKYO).date() + timedelta(days=3)
+SOON = clock.today() + timedelta(days=3)
 LATER = SOON + timedelta(days=2)
 WEEKDAYS = "月火水木金土日"
 
@@ -165,7 +167,7 @@ def test_a_sure_fax_order_is_placed_and_confirmed_by_fax_to_the_number_it_came_f
     assert [(j.object_type, j.kind, j.number) for j in jobs] == [
         ("order", "order_sheet", "+81312345678"), ("fax_order", "fax_order_confirmation", "+81355550101")]
     text = pdfium.PdfDocument(confirmation_pdf)[0].get_textpage().get_text_range()
-    assert "FAXご注文受付" in text and "トマト (桃太郎)" in text and written(SOON)[:-3] in text
+    assert "FAXご注文受付" in text and "トマト (桃太郎)" in text and f"{SOON:%Y年%m月%d日}" in text
     # Every field kept its place on the page and its confidence.
     line = found.reading["lines"][0]
     assert line["item"]["text"] == "ﾄﾏﾄ" and line["product"]["name"] == "トマト (桃太郎)"
@@ -278,7 +280,7 @@ def test_the_buyers_next_order_on_the_same_sheet_is_a_new_order_though_it_looks_
 @pytest.mark.slow
 def test_a_sheet_faxed_again_is_one_order_though_ocr_reads_the_second_copy_a_little_differently(
         db: Database, settings: Settings, catalog: dict[str, int]) -> None:
-    truth = samples.make_order(random.Random("resent"), "ruled", received_at=datetime.now(TOKYO), line_count=6)
+    truth = samples.make_order(random.Random("resent"), "ruled", received_at=clock.now(), line_count=6)
     # the same sheet through the feeder twice: turned and speckled differently
     copies = [samples.fax(truth, random.Random("resent/sheet"), resolution="fine", skew_deg=skew, noise=noise,
                           header=True) for skew, noise in ((1.0, 0.15), (-0.7, 0.35))]
@@ -382,8 +384,13 @@ def test_a_discarded_fax_order_places_nothing(db: Database, settings: Settings, 
 
 @pytest.mark.slow
 def test_the_gateways_own_form_is_read_by_position_and_placed(db: Database, settings: Settings,
-                                                              catalog: dict[str, int]) -> None:
+                                                              catalog: dict[str, int],
+                                                              frozen_clock: clock.FrozenClock) -> None:
     settings = replace(settings, fax_number="03-1234-9999")
+    # The buyer faxes on the next 22 November, asking delivery on the 25th (written as people do, without a year).
+    faxed_on = next_month_day(11, 22, clock.today())
+    assert faxed_on is not None
+    frozen_clock.set(datetime.combine(faxed_on, time(9, 0), clock.TOKYO))
     with db.transaction() as session:
         form, pdf = fax_orders.issue_form(session, settings, catalog["supplier"], {})
         form_id = form.id
@@ -406,6 +413,9 @@ def test_the_gateways_own_form_is_read_by_position_and_placed(db: Database, sett
         == [(2, "キャベツ", "12"), (4, "大葉", "3")]
     assert found.state == "accepted", found.reason
     assert order_lines(db, found.order_id) == [("キャベツ", "12", "玉"), ("大葉", "3", "束")]
+    with db.sessions() as session:
+        placed = session.get(Order, found.order_id)
+        assert placed is not None and placed.desired_date == faxed_on + timedelta(days=3)
 
 
 def test_a_confirmation_fax_that_fails_is_mailed_instead(db: Database, settings: Settings,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,10 +14,13 @@ from sqlalchemy import select
 from gateway.config import Settings, load_settings
 from gateway.db import Database
 from gateway.errors import InvalidRequest, TransitionRefused
-from gateway.models import Buyer, DeliveryAddress, Order, OrderLine, OutboundMessage, Supplier, utcnow
+from gateway.models import Buyer, DeliveryAddress, Order, OrderLine, OutboundMessage, Supplier
 from harness import private_database
+from workflows import clock
 from workflows import order as orders
 from workflows.catalog import put_product
+
+pytestmark = pytest.mark.dates
 
 
 @pytest.fixture
@@ -36,7 +39,7 @@ def settings(db: Database, tmp_path: Path) -> Settings:
 
 def new_order(db: Database, settings: Settings, channel: str = "mail", **extra: object) -> int:
     with db.transaction() as session:
-        buyer = Buyer(name=f"花子食堂 {utcnow().timestamp()}", email="buyer@hanako.example")
+        buyer = Buyer(name=f"花子食堂 {clock.now().timestamp()}", email="buyer@hanako.example")
         session.add(buyer)
         session.flush()
         session.add(DeliveryAddress(buyer_id=buyer.id, name="本店", address="東京都渋谷区1-2-3"))
@@ -164,15 +167,18 @@ def test_inspection_lists_what_is_missing_and_delivers_when_every_line_is_checke
         assert [line.position for line in orders.undelivered_lines(orders.lines_of(session, found))] == [1]
 
 
-def test_an_overdue_order_is_reminded_once(db: Database, settings: Settings) -> None:
+def test_an_overdue_order_is_reminded_once(db: Database, settings: Settings, frozen_clock: clock.FrozenClock) -> None:
     order_id = new_order(db, settings)
+    frozen_clock.move(hours=settings.order_answer_hours, seconds=-1)
     with db.transaction() as session:
         found = session.get(Order, order_id)
         assert found is not None
         assert not orders.remind(session, settings, found)  # not due yet
-        found.answer_due_at = utcnow() - timedelta(minutes=1)
     with db.sessions() as session:
-        assert orders.overdue_ids(session, utcnow(), 10) == [order_id]
+        assert orders.overdue_ids(session, clock.now(), 10) == []
+    frozen_clock.move(seconds=1)
+    with db.sessions() as session:
+        assert orders.overdue_ids(session, clock.now(), 10) == [order_id]
     with db.transaction() as session:
         found = session.get(Order, order_id)
         assert found is not None
@@ -180,7 +186,7 @@ def test_an_overdue_order_is_reminded_once(db: Database, settings: Settings) -> 
         assert not orders.remind(session, settings, found)
         assert found.flag is not None and "no answer" in found.flag
     with db.sessions() as session:
-        assert orders.overdue_ids(session, utcnow(), 10) == []
+        assert orders.overdue_ids(session, clock.now(), 10) == []
     assert kinds(db, order_id) == ["order_sheet", "order_reminder", "order_overdue"]
 
 
