@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import smtplib
 import sys
 import time
 import unicodedata
 import uuid
+from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from gateway.config import Settings
+from workflows import clock
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -30,9 +34,10 @@ PLACEHOLDERS = ("__REPLY_TO__", "__IN_REPLY_TO__", "__PARTNER__", "__MESSAGE_ID_
 
 
 def fill_sample(raw: bytes, *, reply_to: str, in_reply_to: str, partner: str, message_id: str) -> bytes:
+    """A sample reply made live: its placeholders filled, and dated now, as if just written."""
     for key, value in zip(PLACEHOLDERS, (reply_to, in_reply_to, partner, message_id), strict=True):
         raw = raw.replace(key.encode(), value.encode())
-    return raw
+    return re.sub(rb"(?m)^Date: [^\r\n]*", b"Date: " + format_datetime(clock.now()).encode(), raw, count=1)
 
 
 def pad(text: str, width: int) -> str:
@@ -225,7 +230,12 @@ def play_orders(api: httpx.Client, settings: Settings, run: str) -> tuple[bool, 
     reply["Subject"] = "Re: " + sheet["subject"]
     reply["Message-ID"] = f"<{message_id}>"
     reply["In-Reply-To"] = f"<{sheet['message_id']}>"
-    reply.set_content("いつもありがとうございます。\n真鯛は欠品です。マグロは承りました。\n魚住", charset="shift_jis")
+    written = clock.now()
+    reply["Date"] = format_datetime(written)
+    # 明日 is the day after the mail was written, in Japan: read against its Date, whatever the day.
+    tomorrow = clock.day_of(written) + timedelta(days=1)
+    reply.set_content("いつもありがとうございます。\n真鯛は欠品です。マグロは承りました。明日お届けします。\n魚住",
+                      charset="shift_jis")
     _send(settings, fish["email"], sheet["reply_to"], reply.as_bytes())
     answered = _processed(api, message_id)
     print(f"   {'(the fish supplier replies in Shift_JIS)':<42} → {answered['status']:<9} {answered['reason']}")
@@ -233,28 +243,28 @@ def play_orders(api: httpx.Client, settings: Settings, run: str) -> tuple[bool, 
     print(f"   {'(the greengrocer faxes the sheet back)':<42} → {faxed['status']:<9} {faxed['reason']}")
 
     ok = True
-    for placed, want in ((by_mail, "partially_confirmed"), (by_fax, "confirmed")):
+    for placed, want, want_day in ((by_mail, "partially_confirmed", tomorrow.isoformat()), (by_fax, "confirmed", None)):
         got = api.get(f"/api/orders/{placed['id']}").json()
         lines = ", ".join(f"{line['product_name']} {line['quantity']}→{line['confirmed_quantity']}"
                           for line in got["lines"])
-        mark = "ok" if got["state"] == want else f"EXPECTED {want}"
-        ok &= got["state"] == want
-        print(f"   {got['number']} {got['state']:<20} {lines}  {mark}")
+        right = got["state"] == want and got["delivery_date"] == want_day
+        mark = "ok" if right else f"EXPECTED {want}, delivery {want_day or '-'}"
+        ok &= right
+        print(f"   {got['number']} {got['state']:<20} delivery {got['delivery_date'] or '-':<10} {lines}  {mark}")
     return ok, [by_mail["id"], by_fax["id"]]
 
 
 def play_order_fax(api: httpx.Client, settings: Settings, run: str, placed: dict[str, Any]) -> dict[str, Any]:
-    """The greengrocer ticks 受注します on the faxed order sheet, writes a delivery date and faxes it back."""
+    """The greengrocer ticks 受注します on the faxed order sheet and faxes it back."""
     sys.path.insert(0, str(SAMPLES.parent))
     from samples import faxsim
-    from workflows.order_documents import DATE_FIELD, order_form_geometry
+    from workflows.order_documents import order_form_geometry
 
     _wait(lambda: api.get(f"/api/orders/{placed['id']}").json()["state"] == "sent")
     sheet = api.get(f"/api/orders/{placed['id']}/documents/order_sheet").content
     rng = random.Random(11)
     geometry = order_form_geometry()
     page = faxsim.mark(faxsim.rasterize(sheet, 200), geometry, "confirm", "tick", rng)
-    page = faxsim.write_field(page, geometry, DATE_FIELD, "12/1", rng)
     fax = faxsim.degrade(page, resolution="normal", skew_deg=-1.2, noise=0.5, upside_down=False, rng=rng)
     message_id = f"{run}-order@fax.example.net"
     _send(settings, "fax-service@fax.example.net", f"fax@{settings.mail_domain}",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 
 from harness import GatewayProcess, wait_for
 from samples import fax_orders as samples
+from workflows import clock
 
 pytestmark = pytest.mark.slow
 SAMPLES = Path(__file__).parents[2] / "samples" / "fax_orders"
@@ -55,7 +55,7 @@ def test_a_text_layer_fax_order_over_smtp_is_placed_and_confirmed_by_fax(gw: Gat
     number = f"03-77{uuid.uuid4().int % 100:02d}-{uuid.uuid4().int % 10000:04d}"
     buyer, supplier = shop(gw, number)
     # A sheet naming every product as the master does (other spellings are the review tests' business).
-    made = (samples.make_order(random.Random(seed), "ruled", received_at=datetime.now(samples.TOKYO), line_count=3)
+    made = (samples.make_order(random.Random(seed), "ruled", received_at=clock.now(), line_count=3)
             for seed in range(500))
     truth = next(t for t in made if all(line.written == line.product for line in t.lines))
     pdf = samples.render_pdf(truth, random.Random(1))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 
 from harness import GatewayProcess, gateway_env, private_database, wait_for
 from samples.compose import compose_reply
+from workflows import clock
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +52,7 @@ def make_supplier(gw: GatewayProcess, buyer: dict[str, Any], channel: str, *, em
 
 def place(gw: GatewayProcess, buyer: dict[str, Any], supplier: dict[str, Any], **extra: Any) -> dict[str, Any]:
     body = {"buyer_id": buyer["id"], "supplier_id": supplier["id"], "orderer_name": "佐藤 花子",
-            "desired_date": (date.today() + timedelta(days=3)).isoformat(), "note": "午前中にお願いします",
+            "desired_date": (clock.today() + timedelta(days=3)).isoformat(), "note": "午前中にお願いします",
             "lines": [{"product_name": TOMATO, "quantity": 5}, {"product_name": CABBAGE, "quantity": "10"},
                       {"product_name": "玉ねぎ", "quantity": "2.5", "note": "小さめ"}]} | extra
     response = gw.http.post("/api/orders", json=body)
@@ -155,7 +157,7 @@ def test_a_supplier_can_change_its_answer_until_shipping_and_the_buyer_hears_eac
     placed = place(gw, buyer, supplier)
     reply(gw, supplier, placed, "全部OKです。納品は明後日になります。")
     first = wait_order(gw, placed["id"], "confirmed")
-    assert first["delivery_date"] is not None and date.fromisoformat(first["delivery_date"]) > date.today()
+    assert first["delivery_date"] is not None and date.fromisoformat(first["delivery_date"]) > clock.today()
     reply(gw, supplier, placed, "すみません、キャベツ欠品でした。")
     got = wait_order(gw, placed["id"], "partially_confirmed")
     assert [line["confirmed_quantity"] for line in got["lines"]] == ["5", "0", "2.5"]
@@ -201,7 +203,7 @@ def test_shipping_gives_a_delivery_note_and_inspection_delivers_the_order(gw: Ga
     assert early.status_code == 409 and "only a confirmed order" in early.text
     reply(gw, supplier, placed, "トマト 3ケースのみ")
     wait_order(gw, placed["id"], "partially_confirmed")
-    shipped = gw.api("POST", f"/api/orders/{placed['id']}/ship", json={"shipped_on": date.today().isoformat()})
+    shipped = gw.api("POST", f"/api/orders/{placed['id']}/ship", json={"shipped_on": clock.today().isoformat()})
     assert shipped["state"] == "shipped" and "delivery_note" in shipped["documents"]
     note = pdf_text(gw.http.get(f"/api/orders/{placed['id']}/documents/delivery_note").content)
     assert placed["number"] in note and TOMATO in note
@@ -261,15 +263,34 @@ def faxed_back(gw: GatewayProcess, placed: dict[str, Any], marks: list[tuple[str
     return gw.wait_message(message_id, timeout=90)
 
 
+# The day the dated sheets are ordered and answered on. Handwritten dates are read reliably only in some
+# shapes yet (12/1 is, 2/3 is not: bench/order_sheets.py), so these cases pin the gateway's day rather than
+# write another date each day the suite runs.
+ORDERED = datetime(2026, 11, 28, 10, 0, tzinfo=clock.TOKYO)
+
+
+@pytest.fixture(scope="module")
+def gw_dated(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[GatewayProcess]:
+    home: Path = tmp_path_factory.mktemp("torii-dated-home")
+    with private_database(home) as database_url:
+        env = gateway_env(home, database_url, redis_url, TORII_CLOCK_SHIFT=str(ORDERED.timestamp() - time.time()))
+        proc = GatewayProcess(home, env).start()
+        yield proc
+        assert proc.stop() == 0, proc.log_tail()
+
+
 @pytest.mark.parametrize(("marks", "quantities", "date_text", "upside_down", "state", "confirmed"), [
     ([("confirm", "tick")], {}, "12/1", False, "confirmed", ["5", "10", "2.5"]),
     ([("partial", "cross")], {1: "3", 2: "0"}, None, True, "partially_confirmed", ["3", "0", "2.5"]),
     ([("decline", "circle")], {}, None, False, "declined", ["0", "0", "0"]),
     ([("partial", "fill")], {3: "1.5"}, "12/3", False, "partially_confirmed", ["5", "10", "1.5"]),
 ])
-def test_a_faxed_back_order_sheet_moves_the_order(gw: GatewayProcess, marks: list[tuple[str, str]],
-                                                  quantities: dict[int, str], date_text: str | None,
-                                                  upside_down: bool, state: str, confirmed: list[str]) -> None:
+def test_a_faxed_back_order_sheet_moves_the_order(gw_dated: GatewayProcess, frozen_clock: clock.FrozenClock,
+                                                  marks: list[tuple[str, str]], quantities: dict[int, str],
+                                                  date_text: str | None, upside_down: bool, state: str,
+                                                  confirmed: list[str]) -> None:
+    gw = gw_dated
+    frozen_clock.set(ORDERED)
     buyer = make_buyer(gw)
     supplier = make_supplier(gw, buyer, "fax", email_too=False)
     placed = place(gw, buyer, supplier)
@@ -278,8 +299,8 @@ def test_a_faxed_back_order_sheet_moves_the_order(gw: GatewayProcess, marks: lis
     assert message["status"] == "processed", message["reason"]
     got = wait_order(gw, placed["id"], state)
     assert [line["confirmed_quantity"] for line in got["lines"]] == confirmed
-    if date_text:
-        assert got["delivery_date"] is not None and got["delivery_date"][5:] in ("12-01", "12-03")
+    written = {"12/1": "2026-12-01", "12/3": "2026-12-03"}
+    assert got["delivery_date"] == (written[date_text] if date_text else placed["delivery_date"])
     (confirmation,) = wait_mail(gw, placed["id"], "order_confirmation")
     assert confirmation["to"] == buyer["email"]
     # A fax-only supplier gets its acknowledgement by fax.
