@@ -9,6 +9,7 @@ socket path would be too long for the kernel.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -26,6 +27,16 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _real_time_env() -> dict[str, str]:
+    """This environment without libfaketime: it deadlocks redis-server's jemalloc at start (clock_gettime
+    called while the library loads), and the broker keeps no business time, only relative TTLs."""
+    env = dict(os.environ)
+    preload = [lib for lib in env.pop("LD_PRELOAD", "").split(":") if lib and "faketime" not in lib]
+    if preload:
+        env["LD_PRELOAD"] = ":".join(preload)
+    return env
 
 
 class RedisServer:
@@ -54,7 +65,7 @@ class RedisServer:
             port = _free_port()
             args += ["--port", str(port), "--bind", "127.0.0.1"]
             self.url = f"redis://127.0.0.1:{port}/0"
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, env=_real_time_env())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
