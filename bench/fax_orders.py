@@ -42,9 +42,14 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 from sqlalchemy import select  # noqa: E402
 
 from gateway import intake  # noqa: E402
-from gateway.config import load_settings  # noqa: E402
-from gateway.db import Database  # noqa: E402
-from gateway.models import (  # noqa: E402
+from parsers.products import alias_key  # noqa: E402
+from parsers.units import unit_of  # noqa: E402
+from samples import fax_orders as samples  # noqa: E402
+from workflows import clock, inbound  # noqa: E402
+from workflows.catalog import put_product  # noqa: E402
+from workflows.config import load_settings  # noqa: E402
+from workflows.db import Database  # noqa: E402
+from workflows.models import (  # noqa: E402
     Buyer,
     DeliveryAddress,
     FaxOrder,
@@ -53,11 +58,6 @@ from gateway.models import (  # noqa: E402
     ProductAlias,
     Supplier,
 )
-from parsers.products import alias_key  # noqa: E402
-from parsers.units import unit_of  # noqa: E402
-from samples import fax_orders as samples  # noqa: E402
-from workflows import clock, inbound  # noqa: E402
-from workflows.catalog import put_product  # noqa: E402
 
 
 def catalog(db: Database, *, taught: bool) -> None:

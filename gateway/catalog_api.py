@@ -23,10 +23,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from gateway.errors import NotFound
 from gateway.runtime import Runtime
 from workflows import catalog
 from workflows.catalog import MAX_CSV_BYTES, CsvImportRefused, ImportKind, ImportResult, size_text
+from workflows.errors import NotFound
 
 log = logging.getLogger(__name__)
 

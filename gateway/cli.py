@@ -1,13 +1,14 @@
 """The ``torii`` command.
 
     torii up        everything on one machine: private Redis (unless REDIS_URL), workers, SMTP, web
-    torii demo      ``up`` plus a scripted partner conversation played over real SMTP
     torii smtpd     the SMTP intake alone        (needs REDIS_URL; DATABASE_URL for several machines)
     torii web       the API and console alone    (same)
     torii worker    Dramatiq workers and the sweep alone (same)
     torii ingest    store files as inbound messages, as if they had arrived by mail
     torii sweep     re-enqueue work Redis lost, once
     torii diagram   print a workflow's state machine as a Mermaid diagram
+
+(``./torii demo`` runs ``samples/demo.py``: ``up`` plus a partner conversation played over real SMTP.)
 """
 
 from __future__ import annotations
@@ -30,18 +31,19 @@ import dramatiq
 import uvicorn
 
 from gateway import intake
-from gateway.config import Settings, load_settings
-from gateway.faxin import fax_file_type, wrap_file
+from gateway.faxin import wrap_file
 from gateway.imap import MailboxConfig, mailboxes_from_env, start_pollers
 from gateway.redisproc import RedisServer
 from gateway.runtime import Runtime, SweepLoop
 from gateway.smtpd import IntakeHandler, SmtpServer, tls_context
 from gateway.web import create_app
+from parsers.fax_sender import fax_file_type
+from workflows.config import Settings, load_settings
 
 log = logging.getLogger("torii")
 
 
-def _configure_logging(verbose: bool) -> None:
+def configure_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
@@ -85,7 +87,7 @@ def redis_for(settings: Settings) -> Iterator[Settings]:
         log.info("redis: stopped")
 
 
-def _imap_mailboxes(settings: Settings, command: str) -> list[MailboxConfig]:
+def imap_mailboxes(settings: Settings, command: str) -> list[MailboxConfig]:
     try:
         return mailboxes_from_env(settings.imap_mailboxes)
     except ValueError as exc:
@@ -210,7 +212,7 @@ def gateway(settings: Settings, *, smtp: bool = True, web: bool = True, workers:
 def cmd_up(args: argparse.Namespace) -> None:
     stop = StopSignal().install()
     settings = load_settings()
-    _imap_mailboxes(settings, "up")  # a bad URL fails here, not in every worker child
+    imap_mailboxes(settings, "up")  # a bad URL fails here, not in every worker child
     with gateway(settings, workers=settings.worker_processes) as running:
         s = running.settings
         print(f"Torii is up. SMTP {s.smtp_host}:{s.smtp_port} (mail for @{s.mail_domain}), "
@@ -239,7 +241,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
     stop = StopSignal().install()
     settings = load_settings()
     _require_redis(settings, "worker")
-    mailboxes = _imap_mailboxes(settings, "worker")
+    mailboxes = imap_mailboxes(settings, "worker")
     runtime = Runtime(settings)
     runtime.db.create_schema()
     worker = dramatiq.Worker(runtime.broker, worker_threads=settings.worker_threads)
@@ -295,25 +297,8 @@ def cmd_diagram(args: argparse.Namespace) -> None:
     print(spec.machine.mermaid())
 
 
-def cmd_demo(args: argparse.Namespace) -> None:
-    from gateway.demo import run_demo
-
-    stop = StopSignal().install()
-    settings = load_settings()
-    _imap_mailboxes(settings, "demo")
-    with gateway(settings, workers=max(1, settings.worker_processes)) as running:
-        ok = run_demo(running.settings)
-        if args.keep:
-            s = running.settings
-            print(f"\nThe gateway keeps running: console http://{s.http_host}:{s.http_port}/ (Ctrl-C stops).")
-            running.run_until(stop)
-    if not ok:
-        sys.exit(1)
-
-
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], str]] = {
     "up": (cmd_up, "run the whole gateway on this machine"),
-    "demo": (cmd_demo, "run the gateway and play a partner conversation through it"),
     "smtpd": (cmd_smtpd, "run the SMTP intake alone"),
     "web": (cmd_web, "run the API and operator console alone"),
     "worker": (cmd_worker, "run workflow workers and the sweep alone"),
@@ -335,10 +320,8 @@ def main(argv: list[str] | None = None) -> None:
                            help="the number a PDF or TIFF was faxed from (else read from its file name)")
         if name == "diagram":
             p.add_argument("workflow", nargs="?", default="invitation")
-        if name == "demo":
-            p.add_argument("--keep", action="store_true", help="keep the gateway running after the demo")
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
+    configure_logging(args.verbose)
     COMMANDS[args.command][0](args)
 
 

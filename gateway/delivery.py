@@ -13,14 +13,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from gateway.config import Settings
-from gateway.db import Database
-from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
-from gateway.fax import FaxFailure, FaxJobRequest, FaxTransport
-from gateway.models import FaxJob, FaxStatus, OutboundMessage, OutboundStatus
+from gateway.fax import FaxJobRequest, FaxTransport
 from gateway.transports import Envelope, MailTransport
+from parsers.fax_report import FaxFailure
 from workflows import clock
+from workflows.config import Settings
+from workflows.db import Database
+from workflows.errors import PermanentDeliveryError, TemporaryDeliveryError
 from workflows.faxes import finish_attempt
+from workflows.models import FaxJob, FaxStatus, OutboundMessage, OutboundStatus
 from workflows.registry import WORKFLOWS, after_fax, load_object
 from workflows.timeline import record
 

@@ -22,8 +22,8 @@ import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from gateway.errors import PermanentDeliveryError
 from gateway.transports import crlf
+from workflows.errors import PermanentDeliveryError
 
 __all__ = ["SIGNED_HEADERS", "DkimSigner", "public_txt_record", "verify"]
 

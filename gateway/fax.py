@@ -1,4 +1,5 @@
-"""Fax out: numbers, transmission jobs, transports, and the reports fax services mail back.
+"""Fax out: the transports that hand a fax job over (numbers are ``parsers.fax_numbers``'s, reports
+``parsers.fax_report``'s, retries ``workflows.faxes``').
 
 A fax is a job with states ``queued → sending → sent | failed``. A busy line or
 no answer is retried with backoff; a bad number fails at once. Two transports:
@@ -13,80 +14,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from gateway.errors import TemporaryDeliveryError
 from gateway.transports import Envelope, MailTransport
+from parsers.fax_numbers import domestic_form
 from workflows import clock
-
-
-class FaxFailure(StrEnum):
-    BUSY = "busy"
-    NO_ANSWER = "no_answer"
-    BAD_NUMBER = "bad_number"
-    OTHER = "other"
-
-    @property
-    def retryable(self) -> bool:
-        return self in (FaxFailure.BUSY, FaxFailure.NO_ANSWER, FaxFailure.OTHER)
-
-
-# Waits before the 2nd, 3rd and 4th attempt; after that the job fails for good.
-RETRY_BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45))
-
-
-def next_attempt(attempts: int, failure: FaxFailure,
-                 backoff: tuple[timedelta, ...] = RETRY_BACKOFF) -> timedelta | None:
-    """How long to wait before trying again after ``attempts`` tries ended in ``failure``; None: give up."""
-    if not failure.retryable or attempts > len(backoff):
-        return None
-    return backoff[attempts - 1]
-
-
-class BadFaxNumber(ValueError):
-    """Raised when a text is not a fax number this gateway can dial."""
-
-
-_DIGITS_ONLY = re.compile(r"[^\d+]")
-
-
-def normalize_fax_number(text: str) -> str:
-    """A fax number in E.164 form: ``０３（１２３４）５６７８`` or ``+81 3 1234 5678`` → ``+81312345678``.
-
-    Numbers abroad keep their ``+`` form; a domestic number must start with 0 and have
-    10 or 11 digits (a trunk prefix and 9 or 10 digits).
-    """
-    raw = unicodedata.normalize("NFKC", text).strip()
-    raw = re.sub(r"^(fax|tel)\s*[:：]?\s*", "", raw, flags=re.I)
-    digits = _DIGITS_ONLY.sub("", raw)
-    if digits.startswith("+"):
-        national = digits[1:]
-    elif digits.startswith("00"):  # international call prefix
-        national = digits[2:]
-    elif digits.startswith("0"):
-        if len(digits) not in (10, 11):
-            raise BadFaxNumber(f"{text!r}: a Japanese number has 10 or 11 digits")
-        return "+81" + digits[1:]
-    else:
-        raise BadFaxNumber(f"{text!r} is not a fax number")
-    if "+" in national or not 8 <= len(national) <= 15:
-        raise BadFaxNumber(f"{text!r} is not a fax number")
-    if national.startswith("810"):  # +81 0 3 ...: the trunk 0 written after the country code
-        national = "81" + national[3:]
-    return "+" + national
-
-
-def domestic_form(e164: str) -> str:
-    """``+81312345678`` → ``0312345678``: what Japanese fax services expect in their addresses."""
-    return "0" + e164[3:] if e164.startswith("+81") else e164.lstrip("+")
+from workflows.errors import TemporaryDeliveryError
 
 
 @dataclass(frozen=True)
@@ -161,45 +98,4 @@ class EmailToFaxTransport:
         self.mail.send(Envelope(self.from_addr, (str(msg["To"]),), raw, key=self.message_id(job.job_id)))
         return self.message_id(job.job_id)
 
-
-@dataclass(frozen=True)
-class TransmissionReport:
-    job_id: int | None
-    ok: bool
-    failure: FaxFailure | None
-    detail: str
-
-
-_JOB = re.compile(r"\bFAX-(\d+)\b", re.I)
-_OK = re.compile(r"送信(に)?成功|送信完了|正常に送信|\b(success(ful)?|sent|completed|ok)\b", re.I)
-_BUSY = re.compile(r"話中|busy", re.I)
-_NO_ANSWER = re.compile(r"応答(なし|がありません)|無応答|no\s*answer|no\s*response|not\s*answer", re.I)
-_BAD_NUMBER = re.compile(r"番号(誤り|エラー|が(正しく|存在し)ない)|使われておりません|invalid\s*(fax\s*)?number|"
-                         r"bad\s*number|wrong\s*number|not\s*a\s*fax", re.I)
-_FAILED = re.compile(r"送信(に)?失敗|送信エラー|fail(ed|ure)?|error|unsuccessful", re.I)
-
-
-def read_transmission_report(subject: str, text: str, references: tuple[str, ...] = ()) -> TransmissionReport | None:
-    """A fax service's result mail; None when the mail is not one."""
-    found = _JOB.search(subject) or _JOB.search(text)
-    job_id = int(found.group(1)) if found else None
-    if job_id is None:
-        for ref in references:
-            match = re.fullmatch(r"fax-(\d+)@.+", ref)
-            if match:
-                job_id = int(match.group(1))
-                break
-    words = f"{subject}\n{text}"
-    if job_id is None and not re.search(r"fax|ファクス|ファックス|FAX", words, re.I):
-        return None
-    detail = next((line.strip() for line in text.splitlines() if line.strip()), subject)[:300]
-    for pattern, failure in ((_BAD_NUMBER, FaxFailure.BAD_NUMBER), (_BUSY, FaxFailure.BUSY),
-                             (_NO_ANSWER, FaxFailure.NO_ANSWER)):
-        if pattern.search(words):
-            return TransmissionReport(job_id, False, failure, detail)
-    if _FAILED.search(words):
-        return TransmissionReport(job_id, False, FaxFailure.OTHER, detail)
-    if _OK.search(words):
-        return TransmissionReport(job_id, True, None, detail)
-    return None
 

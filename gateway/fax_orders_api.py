@@ -20,9 +20,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.errors import NotFound
-from gateway.models import Buyer, Document, FaxOrder, Order, Product, Supplier
 from workflows import fax_order as fax_orders
+from workflows.errors import NotFound
+from workflows.models import Buyer, Document, FaxOrder, Order, Product, Supplier
 from workflows.timeline import event_json, timeline
 
 if TYPE_CHECKING:

@@ -81,8 +81,8 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from gateway import intake
-from gateway.db import Database
-from gateway.errors import IntakeError
+from workflows.db import Database
+from workflows.errors import IntakeError
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from email.policy import compat32
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from gateway.db import Database, after_commit
-from gateway.errors import IntakeError
-from gateway.models import InboundMessage, RawBlob
 from parsers.charsets import decode_header_value
+from workflows.db import Database, after_commit
+from workflows.errors import IntakeError
+from workflows.models import InboundMessage, RawBlob
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.errors import NotFound
-from gateway.models import Buyer, Order, OrderLine, Supplier
 from workflows import order as orders
+from workflows.errors import NotFound
+from workflows.models import Buyer, Order, OrderLine, Supplier
 from workflows.timeline import event_json, timeline
 
 if TYPE_CHECKING:

@@ -15,16 +15,16 @@ import dramatiq
 import redis
 
 from gateway.broker import make_broker
-from gateway.config import Settings
-from gateway.db import Database
 from gateway.delivery import deliver, send_fax
 from gateway.dkim import DkimSigner
 from gateway.fax import EmailToFaxTransport, FaxSpoolTransport, FaxTransport
-from gateway.models import FaxJob, Order, OutboundMessage
 from gateway.senderauth import make_verifier
 from gateway.sweep import SweepResult, sweep
 from gateway.transports import MailTransport, transport_from_env
 from workflows import inbound
+from workflows.config import Settings
+from workflows.db import Database
+from workflows.models import FaxJob, Order, OutboundMessage
 from workflows.order import remind
 
 log = logging.getLogger(__name__)

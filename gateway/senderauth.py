@@ -12,15 +12,13 @@ from collections.abc import Callable, Mapping
 
 import dkim
 
-from gateway.config import Settings
-from parsers.authresults import SenderAuth, judge, trusted_results
+from parsers.authresults import SenderAuth, Verifier, judge, trusted_results
 from parsers.mime import ParsedMail
+from workflows.config import Settings
 
 log = logging.getLogger(__name__)
 
 DNS_TIMEOUT = 3.0
-
-Verifier = Callable[[bytes, ParsedMail], SenderAuth]
 
 
 def _static_dns(records: Mapping[str, str]) -> Callable[..., bytes | None]:

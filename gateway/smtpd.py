@@ -20,8 +20,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from gateway import intake
-from gateway.db import Database
-from gateway.errors import IntakeError
+from workflows.db import Database
+from workflows.errors import IntakeError
 
 log = logging.getLogger(__name__)
 

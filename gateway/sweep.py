@@ -15,10 +15,10 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, select
 
-from gateway.config import Settings
-from gateway.db import Database
-from gateway.models import FaxJob, FaxStatus, InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
 from workflows import clock
+from workflows.config import Settings
+from workflows.db import Database
+from workflows.models import FaxJob, FaxStatus, InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
 from workflows.order import overdue_ids
 
 log = logging.getLogger(__name__)

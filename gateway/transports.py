@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from gateway.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from workflows.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.catalog_api import catalog_router
-from gateway.config import Settings
-from gateway.errors import InvalidRequest, NotFound, TransitionRefused
 from gateway.fax_orders_api import fax_orders_router
-from gateway.models import (
+from gateway.orders_api import DOCUMENT_KINDS, orders_router
+from gateway.runtime import Runtime
+from workflows import inbound, invitation
+from workflows import order as orders
+from workflows.config import Settings
+from workflows.credential_answers import current_locks
+from workflows.errors import InvalidRequest, NotFound, TransitionRefused
+from workflows.mail import TEMPLATES_DIR
+from workflows.models import (
     Buyer,
     Document,
     FaxJob,
@@ -34,12 +40,6 @@ from gateway.models import (
     RawBlob,
     Supplier,
 )
-from gateway.orders_api import DOCUMENT_KINDS, orders_router
-from gateway.runtime import Runtime
-from workflows import inbound, invitation
-from workflows import order as orders
-from workflows.credential_answers import current_locks
-from workflows.mail import TEMPLATES_DIR
 from workflows.timeline import event_json, timeline
 
 log = logging.getLogger(__name__)

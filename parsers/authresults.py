@@ -8,7 +8,7 @@ is in a configured trusted set count.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from parsers.mime import ParsedMail
@@ -55,6 +55,10 @@ class SenderAuth:
 
     def as_record(self) -> dict[str, object]:
         return {"dkim": self.dkim, "trusted_results": self.trusted_results, "failures": list(self.reasons)}
+
+
+# Judges whether a raw mail comes from whom it says: DKIM and trusted Authentication-Results (gateway.senderauth).
+Verifier = Callable[[bytes, ParsedMail], SenderAuth]
 
 
 def trusted_results(mail: ParsedMail, trusted_ids: Collection[str]) -> dict[str, str]:

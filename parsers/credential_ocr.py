@@ -22,7 +22,7 @@ top-left corner, and the character pitch. Reading a page:
    the two reads disagree or one is not 8 characters, the line is read once more as
    a text line (``--psm 7``), which errs elsewhere.
 4. Every read is normalized as a typed credential is
-   (``workflows.credentials.normalize_credential``); reads of 8 characters of the
+   (``parsers.credential_text.normalize_credential``); reads of 8 characters of the
    alphabet are the candidates, the most agreed first, then, where they disagree,
    mixes of them. Confusions are corrected only within the alphabet: the whitelist
    keeps Tesseract from answering O, 0, 1, I, L (never printed), and nothing outside
@@ -52,8 +52,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from gateway.errors import ToriiError
-from workflows.credentials import ALPHABET, LENGTH, is_well_formed, normalize_credential
+from parsers.credential_text import ALPHABET, LENGTH, is_well_formed, normalize_credential
+from parsers.errors import ParserError
 
 __all__ = ["CredentialLayout", "LineOcr", "OcrFailed", "TempIdReading", "TesseractLine", "read_temp_id"]
 
@@ -111,7 +111,7 @@ class TempIdReading:
     seconds: float = 0.0
 
 
-class OcrFailed(ToriiError):
+class OcrFailed(ParserError):
     """Raised by a ``LineOcr`` that could not run (not installed, timed out, failed); never leaves read_temp_id."""
 
 

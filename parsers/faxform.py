@@ -84,7 +84,7 @@ import numpy.typing as npt
 import zxingcpp
 from PIL import Image
 
-from gateway.errors import ToriiError
+from parsers.errors import ParserError
 from parsers.intent import Intent
 
 __all__ = [
@@ -392,7 +392,7 @@ class FaxbackReading:
     skew_deg: float = 0.0
 
 
-class OcrError(ToriiError):
+class OcrError(ParserError):
     """Raised by an ``Ocr`` that could not run (not installed, timed out, failed); never leaves read_form."""
 
 

@@ -36,8 +36,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from gateway.fax import BadFaxNumber, normalize_fax_number
 from parsers.dates import find_dates
+from parsers.fax_numbers import BadFaxNumber, normalize_fax_number
 from parsers.normalize import fold_compact, fold_for_match
 from parsers.pagetext import HEADER_LINE_MM, PageText, Word
 from parsers.units import NUMBER_PATTERN, Quantity, Unit, parse_number, read_quantity, unit_like, unit_of

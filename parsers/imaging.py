@@ -34,7 +34,7 @@ from typing import cast
 
 from PIL import Image, ImageOps, ImageSequence
 
-from gateway.errors import ToriiError
+from parsers.errors import ParserError
 
 __all__ = ["UnreadablePage", "pages_from_attachment", "MAX_PAGES", "MAX_PAGE_PIXELS", "RENDER_DPI"]
 
@@ -53,7 +53,7 @@ _PDF_ERR_PASSWORD = 4  # FPDF_ERR_PASSWORD
 _NO_PAGES = re.compile(rb"/Count\s*0(?![0-9.])")
 
 
-class UnreadablePage(ToriiError):
+class UnreadablePage(ParserError):
     """Raised when an attachment gives no page images; ``reason`` says why, for the operator."""
 
     def __init__(self, reason: str) -> None:

@@ -16,11 +16,11 @@ from email.utils import format_datetime, formataddr
 from html import escape
 from pathlib import Path
 
-from gateway.demo import PLACEHOLDERS
+from samples.demo import PLACEHOLDERS
 
 SAMPLES = Path(__file__).resolve().parent
 
-# Placeholders in sample files, filled in by gateway.demo.fill_sample when a sample is played.
+# Placeholders in sample files, filled in by samples.demo.fill_sample when a sample is played.
 REPLY_TO, IN_REPLY_TO, PARTNER, MESSAGE_ID = PLACEHOLDERS
 
 # Who the quoted original was from, as the partner's client shows it above the quote.

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from samples.compose import SAMPLES, compose_reply
 from workflows.mail import render_mail
 
-# The demo's partners; gateway/demo.py creates invitations for exactly these.
+# The demo's partners; samples/demo.py creates invitations for exactly these.
 PARTNERS = {
     "infobussan": {"company": "株式会社インフォ物産", "name": "山田 太郎", "language": "ja"},
     "marunouchi": {"company": "丸の内フーズ株式会社", "name": "佐藤 花子", "language": "ja"},

@@ -215,8 +215,8 @@ def make_dkim_key(directory: Path, domain: str = "partner.example", selector: st
 
 def make_invitation(db: Any, settings: Any) -> tuple[int, int]:
     """An email invitation made in process: (invitation id, id of its invitation mail in the outbox)."""
-    from gateway.models import OutboundMessage
     from workflows import invitation
+    from workflows.models import OutboundMessage
 
     with db.transaction() as session:
         inv = invitation.create(session, settings, {

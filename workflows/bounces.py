@@ -17,11 +17,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.config import Settings
-from gateway.models import OutboundMessage, OutboundStatus
 from parsers.bounce import BounceReport, read_bounce
 from parsers.mime import ParsedMail
 from workflows import clock
+from workflows.config import Settings
+from workflows.models import OutboundMessage, OutboundStatus
 from workflows.registry import WORKFLOWS, load_object
 from workflows.timeline import record
 

@@ -31,10 +31,10 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.errors import InvalidRequest, NotFound
-from gateway.fax import BadFaxNumber, normalize_fax_number
-from gateway.models import Buyer, DeliveryAddress, Product, Supplier
+from parsers.fax_numbers import BadFaxNumber, normalize_fax_number
 from parsers.normalize import name_key
+from workflows.errors import InvalidRequest, NotFound
+from workflows.models import Buyer, DeliveryAddress, Product, Supplier
 
 log = logging.getLogger(__name__)
 

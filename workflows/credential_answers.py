@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from gateway.config import Settings
-from gateway.models import CredentialFailure, InboundMessage, Invitation
+from parsers.credential_text import find_credentials
 from workflows import clock
-from workflows.credentials import find_credentials, lookup_key, verify_secret
+from workflows.config import Settings
+from workflows.credentials import lookup_key, verify_secret
 from workflows.mail import queue_mail
+from workflows.models import CredentialFailure, InboundMessage, Invitation
 from workflows.timeline import record
 
 WINDOW = timedelta(hours=1)

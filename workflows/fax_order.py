@@ -39,11 +39,23 @@ from PIL import Image
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from gateway.config import Settings
-from gateway.db import Database
-from gateway.errors import InvalidRequest, NotFound
-from gateway.faxin import FaxSender, fax_file_type, fax_sender, load_services
-from gateway.models import (
+from parsers.fax_sender import FaxSender, fax_file_type, fax_sender, load_services
+from parsers.faxorder import Field, FreeFormReading, ItemLine, read_free_form
+from parsers.imaging import UnreadablePage, pages_from_attachment
+from parsers.mime import ParsedMail
+from parsers.normalize import company_key
+from parsers.products import SURE, CatalogEntry, ProductMatch, alias_key, item_key, match_product
+from parsers.units import convert, unit_of
+from workflows import clock
+from workflows import order as orders
+from workflows.config import Settings
+from workflows.db import Database
+from workflows.errors import InvalidRequest, NotFound
+from workflows.faxes import queue_fax
+from workflows.letters import pdf_from_html
+from workflows.machine import Machine, Refusal, Transition
+from workflows.mail import queue_mail, render_mail
+from workflows.models import (
     Buyer,
     BuyerForm,
     DeliveryAddress,
@@ -60,18 +72,6 @@ from gateway.models import (
     ProductAlias,
     Supplier,
 )
-from parsers.faxorder import Field, FreeFormReading, ItemLine, read_free_form
-from parsers.imaging import UnreadablePage, pages_from_attachment
-from parsers.mime import ParsedMail
-from parsers.normalize import company_key
-from parsers.products import SURE, CatalogEntry, ProductMatch, alias_key, item_key, match_product
-from parsers.units import convert, unit_of
-from workflows import clock
-from workflows import order as orders
-from workflows.faxes import queue_fax
-from workflows.letters import pdf_from_html
-from workflows.machine import Machine, Refusal, Transition
-from workflows.mail import queue_mail, render_mail
 from workflows.order import LineSpec
 from workflows.order_documents import BuyerFormSheet, buyer_fax_form, buyer_form_reference, render_buyer_form
 from workflows.timeline import record

@@ -1,6 +1,6 @@
 """Fax jobs: queued in a workflow's transaction, sent by an actor, finished by the service's report.
 
-A busy line or no answer is tried again after ``gateway.fax.RETRY_BACKOFF``; a bad
+A busy line or no answer is tried again after ``RETRY_BACKOFF``; a bad
 number, or too many tries, fails the job for good. Every attempt and result is on
 the object's timeline.
 """
@@ -11,11 +11,23 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from gateway.errors import InvalidRequest
-from gateway.fax import RETRY_BACKOFF, BadFaxNumber, FaxFailure, next_attempt, normalize_fax_number
-from gateway.models import FaxJob, FaxStatus
+from parsers.fax_numbers import BadFaxNumber, normalize_fax_number
+from parsers.fax_report import FaxFailure
 from workflows import clock
+from workflows.errors import InvalidRequest
+from workflows.models import FaxJob, FaxStatus
 from workflows.timeline import record
+
+# Waits before the 2nd, 3rd and 4th attempt; after that the job fails for good.
+RETRY_BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45))
+
+
+def next_attempt(attempts: int, failure: FaxFailure,
+                 backoff: tuple[timedelta, ...] = RETRY_BACKOFF) -> timedelta | None:
+    """How long to wait before trying again after ``attempts`` tries ended in ``failure``; None: give up."""
+    if not failure.retryable or attempts > len(backoff):
+        return None
+    return backoff[attempts - 1]
 
 
 def queue_fax(session: Session, *, object_type: str, object_id: int, kind: str, number: str, title: str,

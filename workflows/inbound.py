@@ -21,12 +21,21 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gateway.config import Settings
-from gateway.db import Database
-from gateway.errors import InvalidRequest, NotFound, TransitionRefused
-from gateway.fax import read_transmission_report
-from gateway.faxin import is_fax_order
-from gateway.models import (
+from parsers.authresults import SenderAuth, Verifier
+from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
+from parsers.fax_report import read_transmission_report
+from parsers.mime import ParsedMail, parse_mail
+from parsers.registry import ParseContext, ParseResult, choose
+from workflows import clock, credential_answers
+from workflows import fax_order as fax_orders
+from workflows.bounces import apply_bounce
+from workflows.config import Settings
+from workflows.db import Database
+from workflows.errors import InvalidRequest, NotFound, TransitionRefused
+from workflows.fax_answers import FaxAnswer, read_pages
+from workflows.fax_order import FaxPages
+from workflows.faxes import finish_attempt
+from workflows.models import (
     Document,
     FaxJob,
     FaxStatus,
@@ -37,17 +46,6 @@ from gateway.models import (
     OutboundMessage,
     RawBlob,
 )
-from gateway.senderauth import Verifier
-from parsers.authresults import SenderAuth
-from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
-from parsers.mime import ParsedMail, parse_mail
-from parsers.registry import ParseContext, ParseResult, choose
-from workflows import clock, credential_answers
-from workflows import fax_order as fax_orders
-from workflows.bounces import apply_bounce
-from workflows.fax_answers import FaxAnswer, read_pages
-from workflows.fax_order import FaxPages
-from workflows.faxes import finish_attempt
 from workflows.order import sheet_for
 from workflows.order_documents import OrderSheet
 from workflows.registry import WORKFLOWS, after_fax, find_by_reply_token, load_object
@@ -91,6 +89,12 @@ class Step:
     mail: ParsedMail
     sender: SenderAuth | None = None
     correlation: Correlation = field(default_factory=lambda: Correlation(None, None, "none"))
+
+
+def is_fax_order(rcpt_tos: Sequence[str], mail: ParsedMail, settings: Settings) -> bool:
+    """Mail to the order fax address: the envelope's recipients, or To/Cc when there is no envelope."""
+    return settings.fax_order_address in mail.recipients(rcpt_tos)
+
 
 
 def process(db: Database, settings: Settings, inbound_id: int, verify_sender: Verifier | None = None

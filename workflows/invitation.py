@@ -17,15 +17,15 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from gateway.config import Settings
-from gateway.errors import InvalidRequest
-from gateway.fax import BadFaxNumber, normalize_fax_number
-from gateway.models import Document, FaxJob, FaxStatus, InboundMessage, Invitation, OutboundMessage, OutboundStatus
+from parsers.fax_numbers import BadFaxNumber, normalize_fax_number
+from workflows.config import Settings
 from workflows.credentials import hash_secret, lookup_key, new_temporary_credentials
+from workflows.errors import InvalidRequest
 from workflows.faxes import queue_fax
 from workflows.letters import reference_for, render_letter
 from workflows.machine import Machine, Refusal, Transition
 from workflows.mail import queue_mail
+from workflows.models import Document, FaxJob, FaxStatus, InboundMessage, Invitation, OutboundMessage, OutboundStatus
 from workflows.timeline import record
 
 OBJECT_TYPE = "invitation"

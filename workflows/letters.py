@@ -34,8 +34,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from parsers.credential_text import is_well_formed, normalize_credential
 from workflows import clock
-from workflows.credentials import is_well_formed, normalize_credential
 from workflows.mail import LANGUAGES, TEMPLATES_DIR
 from workflows.references import ReferenceScheme
 
@@ -66,7 +66,7 @@ LAYOUTS: tuple[Layout, ...] = ("fax", "postcard")
 
 
 class LetterInvitation(Protocol):
-    """What a letter needs of an invitation (``gateway.models.Invitation`` has it)."""
+    """What a letter needs of an invitation (``workflows.models.Invitation`` has it)."""
 
     id: int
     issuer_company: str

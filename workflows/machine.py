@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from gateway.errors import TransitionRefused
+from workflows.errors import TransitionRefused
 
 C = TypeVar("C")
 

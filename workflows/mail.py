@@ -24,8 +24,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.models import OutboundMessage
 from workflows import clock
+from workflows.models import OutboundMessage
 from workflows.timeline import record
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"

@@ -27,9 +27,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.config import Settings
-from gateway.errors import InvalidRequest
-from gateway.models import (
+from workflows import clock
+from workflows.catalog import product_by_name
+from workflows.clock import TOKYO
+from workflows.config import Settings
+from workflows.errors import InvalidRequest
+from workflows.faxes import queue_fax
+from workflows.invitation import new_reply_token
+from workflows.letters import pdf_from_html
+from workflows.machine import Machine, Refusal, Transition
+from workflows.mail import MailAttachment, queue_mail, render_mail
+from workflows.models import (
     Buyer,
     DeliveryAddress,
     Document,
@@ -43,14 +51,6 @@ from gateway.models import (
     Product,
     Supplier,
 )
-from workflows import clock
-from workflows.catalog import product_by_name
-from workflows.clock import TOKYO
-from workflows.faxes import queue_fax
-from workflows.invitation import new_reply_token
-from workflows.letters import pdf_from_html
-from workflows.machine import Machine, Refusal, Transition
-from workflows.mail import MailAttachment, queue_mail, render_mail
 from workflows.order_documents import (
     OrderSheet,
     SheetLine,

@@ -536,7 +536,7 @@ def parse_page_code(text: str, secret: bytes) -> tuple[int, int] | None:
 
 
 def buyer_form_reference(form_id: int, secret: bytes) -> str:
-    """``TORII-FRM-<id>-<check>``: names a buyer's order form (``gateway.models.BuyerForm``)."""
+    """``TORII-FRM-<id>-<check>``: names a buyer's order form (``workflows.models.BuyerForm``)."""
     return FORM_REFERENCES.make(form_id, secret)
 
 

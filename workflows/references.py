@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from workflows.credentials import ALPHABET, normalize_credential
+from parsers.credential_text import ALPHABET, normalize_credential
 
 CHECK_LENGTH = 6
 OCR_DIGITS = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1", "S": "5", "B": "8",

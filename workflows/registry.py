@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.config import Settings
-from gateway.errors import InvalidRequest
-from gateway.models import Base, FaxJob, FaxOrder, Invitation, Order, OrderLine, OutboundMessage, Supplier
 from parsers.order_reply import LineRef
 from workflows import fax_order, invitation, order
+from workflows.config import Settings
+from workflows.errors import InvalidRequest
 from workflows.machine import Machine
+from workflows.models import Base, FaxJob, FaxOrder, Invitation, Order, OrderLine, OutboundMessage, Supplier
 
 
 @dataclass(frozen=True)

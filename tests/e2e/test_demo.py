@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 def test_demo_plays_every_sample_and_ends_as_expected(tmp_path: Path) -> None:
     with private_database(tmp_path) as db_url:
         env = gateway_env(tmp_path, db_url, None)
-        done = subprocess.run([sys.executable, "-m", "gateway.cli", "demo"], env=env, cwd=REPO,
+        done = subprocess.run([sys.executable, "-m", "samples.demo"], env=env, cwd=REPO,
                               capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout

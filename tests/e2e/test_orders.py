@@ -242,8 +242,8 @@ def faxed_back(gw: GatewayProcess, placed: dict[str, Any], marks: list[tuple[str
     """The supplier fills in the faxed order sheet and faxes it back; a fax-to-email service mails it to us."""
     import random
 
-    from gateway.demo import fax_delivery
     from samples import faxsim
+    from samples.demo import fax_delivery
     from workflows.order_documents import DATE_FIELD, order_form_geometry, quantity_field_name
 
     rng = random.Random(seed)

@@ -41,7 +41,7 @@ def test_the_date_sensitive_tests_pass_at(moment: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_the_demo_ends_as_expected_at(moment: str, tmp_path: Path) -> None:
     with private_database(tmp_path) as db_url:
-        done = at(moment, sys.executable, "-m", "gateway.cli", "demo", env=gateway_env(tmp_path, db_url, None),
+        done = at(moment, sys.executable, "-m", "samples.demo", env=gateway_env(tmp_path, db_url, None),
                   timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert "Demo finished: every invitation and order ended as expected." in done.stdout

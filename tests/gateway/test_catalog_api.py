@@ -13,11 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from gateway.catalog_api import catalog_router
-from gateway.config import load_settings
-from gateway.errors import InvalidRequest, NotFound
 from gateway.runtime import Runtime
 from harness import private_database
 from samples.compose import SAMPLES
+from workflows.config import load_settings
+from workflows.errors import InvalidRequest, NotFound
 
 with warnings.catch_warnings():
     # Starlette asks for its httpx fork, which the project does not install; httpx works the same here.

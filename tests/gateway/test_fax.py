@@ -9,18 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.fax import (
-    BadFaxNumber,
-    EmailToFaxTransport,
-    FaxFailure,
-    FaxJobRequest,
-    FaxSpoolTransport,
-    domestic_form,
-    next_attempt,
-    normalize_fax_number,
-    read_transmission_report,
-)
+from gateway.fax import EmailToFaxTransport, FaxJobRequest, FaxSpoolTransport
 from harness import CapturingTransport
+from parsers.fax_numbers import BadFaxNumber, domestic_form, normalize_fax_number
+from parsers.fax_report import FaxFailure, read_transmission_report
+from workflows.faxes import next_attempt
 
 PDF = b"%PDF-1.7\n% a letter\n%%EOF\n"
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import load_settings
-from gateway.faxin import GENERIC, BadFaxServices, fax_file_type, fax_sender, is_fax_order, load_services, wrap_file
+from gateway.faxin import wrap_file
+from parsers.fax_sender import GENERIC, BadFaxServices, fax_file_type, fax_sender, load_services
 from parsers.mime import parse_mail
+from workflows.config import load_settings
+from workflows.inbound import is_fax_order
 
 
 def delivery(subject: str = "FAX received", *, sender: str = "fax@service.example",

@@ -19,8 +19,6 @@ from sqlalchemy import select
 
 from dovecot import Dovecot
 from gateway import intake
-from gateway.db import Database
-from gateway.errors import IntakeError
 from gateway.imap import (
     PROCESSED_KEYWORD,
     Backoff,
@@ -32,8 +30,10 @@ from gateway.imap import (
     mailboxes_from_env,
     start_pollers,
 )
-from gateway.models import InboundMessage, RawBlob
 from harness import wait_for
+from workflows.db import Database
+from workflows.errors import IntakeError
+from workflows.models import InboundMessage, RawBlob
 
 
 def mail(n: int, body: str = "承認します。", **headers: str) -> bytes:

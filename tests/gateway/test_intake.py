@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select, text
 
 from gateway import intake
-from gateway.db import Database
-from gateway.models import InboundMessage, RawBlob
 from gateway.smtpd import IntakeHandler, SmtpServer, tls_context
 from harness import free_port, make_tls_cert
+from workflows.db import Database
+from workflows.models import InboundMessage, RawBlob
 
 MAIL = (b"From: Yamada <yamada@partner.example>\r\nTo: reply+abc@torii.test\r\n"
         b"Subject: =?UTF-8?B?5om/6KqN?=\r\nMessage-ID: <m1@partner.example>\r\n\r\nOK\r\n")

@@ -22,14 +22,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from dramatiq.brokers.stub import StubBroker
 
-from gateway.config import Settings, load_settings
-from gateway.db import Database
 from gateway.delivery import deliver
 from gateway.dkim import DkimSigner, public_txt_record, verify
-from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
-from gateway.models import Invitation, OutboundMessage
 from gateway.transports import Envelope, SmtpRelay, SmtpTransport, SpoolTransport, crlf, transport_from_env
 from harness import DkimKey, free_port, make_dkim_key, make_invitation, make_tls_cert
+from workflows.config import Settings, load_settings
+from workflows.db import Database
+from workflows.errors import PermanentDeliveryError, TemporaryDeliveryError
+from workflows.models import Invitation, OutboundMessage
 
 DOMAIN = "torii.test"
 

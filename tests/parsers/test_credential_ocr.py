@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 
 from parsers.credential_ocr import OcrFailed, TempIdReading, read_temp_id
+from parsers.credential_text import ALPHABET, is_well_formed
 from parsers.imaging import pages_from_attachment
 from samples import faxsim
-from workflows.credentials import ALPHABET, is_well_formed
 from workflows.letters import credential_layout, faxback_geometry, reference_for, render_letter
 
 SECRET = b"reference-secret-for-the-tests!!"

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gateway.db import Database
-from gateway.errors import InvalidRequest, NotFound
-from gateway.models import Buyer, DeliveryAddress, Product, Supplier
 from harness import private_database
 from samples.compose import SAMPLES
 from workflows import catalog
 from workflows.catalog import CsvImportRefused, ImportResult
+from workflows.db import Database
+from workflows.errors import InvalidRequest, NotFound
+from workflows.models import Buyer, DeliveryAddress, Product, Supplier
 
 FAX_SUPPLIER = {"name": "八百新青果", "fax": "03-3841-2207", "channel": "fax"}
 

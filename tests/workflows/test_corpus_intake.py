@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from gateway import intake
-from gateway.config import load_settings
-from gateway.db import Database
-from gateway.models import InboundMessage, InboundStatus, RawBlob
 from workflows import inbound
+from workflows.config import load_settings
+from workflows.db import Database
+from workflows.models import InboundMessage, InboundStatus, RawBlob
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mail"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file()) if CORPUS.is_dir() else []

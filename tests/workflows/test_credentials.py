@@ -9,17 +9,8 @@ from typing import Any
 
 import pytest
 
-from workflows.credentials import (
-    ALPHABET,
-    LENGTH,
-    find_credentials,
-    hash_secret,
-    is_well_formed,
-    lookup_key,
-    new_temporary_credentials,
-    normalize_credential,
-    verify_secret,
-)
+from parsers.credential_text import ALPHABET, LENGTH, find_credentials, is_well_formed, normalize_credential
+from workflows.credentials import hash_secret, lookup_key, new_temporary_credentials, verify_secret
 
 ID, PASSWORD = "KP4M7RTX", "HN9WE3AC"
 SERVER_KEY = b"k" * 32

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from gateway import intake
-from gateway.config import Settings, load_settings
-from gateway.db import Database
 from gateway.delivery import send_fax
-from gateway.errors import InvalidRequest
 from gateway.fax import EmailToFaxTransport, FaxSpoolTransport
-from gateway.models import Event, FaxJob, InboundMessage
 from harness import CapturingTransport
 from workflows import clock, inbound
+from workflows.config import Settings, load_settings
+from workflows.db import Database
+from workflows.errors import InvalidRequest
 from workflows.faxes import queue_fax
+from workflows.models import Event, FaxJob, InboundMessage
 
 pytestmark = pytest.mark.dates
 

@@ -21,11 +21,21 @@ from sqlalchemy import select
 from weasyprint import HTML
 
 from gateway import intake
-from gateway.config import Settings, load_settings
-from gateway.db import Database
-from gateway.errors import TransitionRefused
-from gateway.fax import FaxFailure
-from gateway.models import (
+from harness import private_database
+from parsers.dates import next_month_day
+from parsers.fax_report import FaxFailure
+from parsers.faxorder import Field, FreeFormReading, ItemLine
+from parsers.products import CatalogEntry
+from samples import fax_orders as samples
+from samples import faxsim
+from workflows import clock, inbound
+from workflows import fax_order as fax_orders
+from workflows.catalog import put_product
+from workflows.config import Settings, load_settings
+from workflows.db import Database
+from workflows.errors import TransitionRefused
+from workflows.faxes import finish_attempt
+from workflows.models import (
     Buyer,
     DeliveryAddress,
     FaxJob,
@@ -39,16 +49,6 @@ from gateway.models import (
     ProductAlias,
     Supplier,
 )
-from harness import private_database
-from parsers.dates import next_month_day
-from parsers.faxorder import Field, FreeFormReading, ItemLine
-from parsers.products import CatalogEntry
-from samples import fax_orders as samples
-from samples import faxsim
-from workflows import clock, inbound
-from workflows import fax_order as fax_orders
-from workflows.catalog import put_product
-from workflows.faxes import finish_attempt
 from workflows.order_documents import buyer_form_geometry, quantity_field_name
 from workflows.registry import after_fax
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from gateway.errors import TransitionRefused
+from workflows.errors import TransitionRefused
 from workflows.invitation import MACHINE as INVITATION
 from workflows.machine import Machine, Refusal, Transition
 

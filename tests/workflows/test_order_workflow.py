@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway.config import Settings, load_settings
-from gateway.db import Database
-from gateway.errors import InvalidRequest, TransitionRefused
-from gateway.models import Buyer, DeliveryAddress, Order, OrderLine, OutboundMessage, Supplier
 from harness import private_database
 from workflows import clock
 from workflows import order as orders
 from workflows.catalog import put_product
+from workflows.config import Settings, load_settings
+from workflows.db import Database
+from workflows.errors import InvalidRequest, TransitionRefused
+from workflows.models import Buyer, DeliveryAddress, Order, OrderLine, OutboundMessage, Supplier
 
 pytestmark = pytest.mark.dates
 
@@ -199,7 +199,7 @@ def test_a_fax_only_supplier_gets_its_acknowledgement_by_fax(db: Database, setti
         assert supplier is not None
         supplier.email = None
     fire(db, settings, order_id, "confirm")
-    from gateway.models import FaxJob
+    from workflows.models import FaxJob
 
     with db.sessions() as session:
         jobs = list(session.scalars(select(FaxJob.kind).where(FaxJob.object_id == order_id)))

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import Settings, load_settings
-from gateway.db import Database
 from gateway.delivery import deliver
 from gateway.dkim import DkimSigner, public_txt_record, verify
-from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
-from gateway.models import Event, Invitation, OutboundMessage
 from gateway.transports import Envelope, SpoolTransport
 from harness import make_dkim_key, make_invitation
 from workflows import invitation
+from workflows.config import Settings, load_settings
+from workflows.db import Database
+from workflows.errors import PermanentDeliveryError, TemporaryDeliveryError
+from workflows.models import Event, Invitation, OutboundMessage
 
 
 class CountingTransport:

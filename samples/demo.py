@@ -1,4 +1,5 @@
-"""``torii demo``: a partner conversation played through a running gateway, over real SMTP.
+"""``./torii demo`` (``python -m samples.demo [--keep]``): the gateway started, a partner conversation played
+through it over real SMTP.
 
 Creates an issuer's invitations for the partners in samples/partners.json, waits
 for the invitation mails to leave, then delivers the replies in samples/replies/
@@ -8,6 +9,7 @@ Message-ID) and prints where every invitation ended and what mail went out.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
@@ -24,8 +26,10 @@ from typing import Any
 
 import httpx
 
-from gateway.config import Settings
+from gateway.cli import StopSignal, configure_logging, gateway, imap_mailboxes
+from samples import faxsim
 from workflows import clock
+from workflows.config import Settings, load_settings
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -62,7 +66,6 @@ def returned_fax_mail(letter: bytes, answer: str, name: str, message_id: str, do
     """The letter as the partner faxes it back: ticked, signed, degraded, mailed by a fax-to-email service."""
     # samples/ is the project's toolbox, not part of the installed package.
     sys.path.insert(0, str(SAMPLES.parent))
-    from samples import faxsim
     from workflows.letters import faxback_geometry
 
     rng = random.Random(7)
@@ -257,7 +260,6 @@ def play_orders(api: httpx.Client, settings: Settings, run: str) -> tuple[bool, 
 def play_order_fax(api: httpx.Client, settings: Settings, run: str, placed: dict[str, Any]) -> dict[str, Any]:
     """The greengrocer ticks 受注します on the faxed order sheet and faxes it back."""
     sys.path.insert(0, str(SAMPLES.parent))
-    from samples import faxsim
     from workflows.order_documents import order_form_geometry
 
     _wait(lambda: api.get(f"/api/orders/{placed['id']}").json()["state"] == "sent")
@@ -270,3 +272,27 @@ def play_order_fax(api: httpx.Client, settings: Settings, run: str, placed: dict
     _send(settings, "fax-service@fax.example.net", f"fax@{settings.mail_domain}",
           fax_delivery(faxsim.to_pdf([fax]), message_id, settings.mail_domain))
     return _processed(api, message_id, timeout=90)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="torii demo", description="run the gateway and play a partner "
+                                                                    "conversation through it")
+    parser.add_argument("--keep", action="store_true", help="keep the gateway running after the demo")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    stop = StopSignal().install()
+    settings = load_settings()
+    imap_mailboxes(settings, "demo")
+    with gateway(settings, workers=max(1, settings.worker_processes)) as running:
+        ok = run_demo(running.settings)
+        if args.keep:
+            s = running.settings
+            print(f"\nThe gateway keeps running: console http://{s.http_host}:{s.http_port}/ (Ctrl-C stops).")
+            running.run_until(stop)
+    if not ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

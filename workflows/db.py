@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.models import Base
+from workflows.models import Base
 
 log = logging.getLogger(__name__)
 
