@@ -46,7 +46,7 @@ from parsers.products import alias_key  # noqa: E402
 from parsers.units import unit_of  # noqa: E402
 from samples import fax_orders as samples  # noqa: E402
 from workflows import clock, inbound  # noqa: E402
-from workflows.catalog import put_product  # noqa: E402
+from workflows.catalog.register import put_product  # noqa: E402
 from workflows.config import load_settings  # noqa: E402
 from workflows.db import Database  # noqa: E402
 from workflows.models import (  # noqa: E402

@@ -38,7 +38,8 @@ sys.path[:0] = [str(REPO)]
 from PIL import Image  # noqa: E402
 
 from bench.figures import percentile  # noqa: E402
-from parsers.faxform import FaxbackReading, read_faxback  # noqa: E402
+from parsers.faxform.reader import read_faxback  # noqa: E402
+from parsers.faxform.readings import FaxbackReading  # noqa: E402
 from parsers.imaging import pages_from_attachment  # noqa: E402
 from samples import faxsim  # noqa: E402
 from workflows.letters import faxback_geometry, parse_reference, reference_for, render_letter  # noqa: E402

@@ -34,9 +34,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO)]
 
 from bench.figures import percentile  # noqa: E402
-from parsers.credential_ocr import read_temp_id  # noqa: E402
+from parsers.credential_ocr.reader import read_temp_id  # noqa: E402
 from parsers.credential_text import ALPHABET  # noqa: E402
-from parsers.faxform import read_faxback  # noqa: E402
+from parsers.faxform.reader import read_faxback  # noqa: E402
 from parsers.imaging import pages_from_attachment  # noqa: E402
 from samples import faxsim  # noqa: E402
 from workflows.letters import credential_layout, faxback_geometry, reference_for, render_letter  # noqa: E402

@@ -28,7 +28,8 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.figures import percentile  # noqa: E402
 from dovecot import Dovecot  # noqa: E402
-from gateway.imap import ImapPoller, MailboxConfig, Processed, Tls  # noqa: E402
+from gateway.imap.config import MailboxConfig, Processed, Tls  # noqa: E402
+from gateway.imap.poller import ImapPoller  # noqa: E402
 from gateway.redisproc import RedisServer  # noqa: E402
 from harness import private_database, wait_for  # noqa: E402
 from workflows.db import Database  # noqa: E402

@@ -45,16 +45,11 @@ from bench.figures import percentile  # noqa: E402
 from parsers.imaging import pages_from_attachment  # noqa: E402
 from parsers.orderform import REVIEW_BAR, OrderFaxReading, read_order_fax  # noqa: E402
 from samples import faxsim  # noqa: E402
-from workflows.order_documents import (  # noqa: E402
-    OrderSheet,
-    SheetLine,
-    SheetParty,
-    order_fax_form,
-    order_form_geometry,
-    order_reference,
-    quantity_field_name,
-    render_order_sheet,
-)
+from workflows.order_documents.fax_forms import order_fax_form, order_form_geometry  # noqa: E402
+from workflows.order_documents.geometry import quantity_field_name  # noqa: E402
+from workflows.order_documents.references import order_reference  # noqa: E402
+from workflows.order_documents.rendering import render_order_sheet  # noqa: E402
+from workflows.order_documents.sheets import OrderSheet, SheetLine, SheetParty  # noqa: E402
 
 SECRET = b"bench-secret"
 STYLES = ("tick", "cross", "fill", "circle")

@@ -1,4 +1,4 @@
-"""Benchmark: the words of buyers' order sheets, from a text layer and by OCR (parsers/pagetext.py).
+"""Benchmark: the words of buyers' order sheets, from a text layer and by OCR (parsers/pagetext/).
 
     .venv/bin/python bench/page_text.py [--sheets 10] [--scans 6] [--seed 20261122] [--show]
 
@@ -35,7 +35,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO)]
 
 from bench.figures import percentile  # noqa: E402
-from parsers.pagetext import PageText, Word, read_document  # noqa: E402
+from parsers.pagetext.document import read_document  # noqa: E402
+from parsers.pagetext.page import PageText, Word  # noqa: E402
 from samples import faxsim  # noqa: E402
 from workflows.letters import pdf_from_html  # noqa: E402
 

@@ -32,7 +32,8 @@ import uvicorn
 
 from gateway import intake
 from gateway.faxin import wrap_file
-from gateway.imap import MailboxConfig, mailboxes_from_env, start_pollers
+from gateway.imap.config import MailboxConfig, mailboxes_from_env
+from gateway.imap.threads import start_pollers
 from gateway.redisproc import RedisServer
 from gateway.runtime import Runtime, SweepLoop
 from gateway.smtpd import IntakeHandler, SmtpServer, tls_context

@@ -20,7 +20,7 @@ from email.policy import compat32
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from parsers.charsets import decode_header_value
+from parsers.mime.encoded_words import decode_header_value
 from workflows.db import Database, after_commit
 from workflows.errors import IntakeError
 from workflows.models import InboundMessage, RawBlob

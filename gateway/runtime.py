@@ -25,7 +25,7 @@ from workflows import inbound
 from workflows.config import Settings
 from workflows.db import Database
 from workflows.models import FaxJob, Order, OutboundMessage
-from workflows.order import remind
+from workflows.order.follow_up import remind
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import dkim
 
 from parsers.authresults import SenderAuth, Verifier, judge, trusted_results
-from parsers.mime import ParsedMail
+from parsers.mime.parsed_mail import ParsedMail
 from workflows.config import Settings
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from workflows import clock
 from workflows.config import Settings
 from workflows.db import Database
 from workflows.models import FaxJob, FaxStatus, InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
-from workflows.order import overdue_ids
+from workflows.order.follow_up import overdue_ids
 
 log = logging.getLogger(__name__)
 

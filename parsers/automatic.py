@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from parsers.mime import ParsedMail
+from parsers.mime.parsed_mail import ParsedMail
 
 __all__ = ["MailKind", "AutomaticVerdict", "classify_automatic"]
 

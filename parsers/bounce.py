@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from parsers.charsets import decode_bytes
-from parsers.mime import ParsedMail
+from parsers.mime.parsed_mail import ParsedMail
 from parsers.normalize import normalize_text
 
 __all__ = ["BounceReport", "read_bounce"]

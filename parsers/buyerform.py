@@ -41,7 +41,10 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from parsers.faxform import FieldReading, FormReading, Ocr, find_reference, read_form
+from parsers.faxform.ocr import Ocr
+from parsers.faxform.reader import read_form
+from parsers.faxform.readings import FieldReading, FormReading
+from parsers.faxform.reference import find_reference
 from parsers.orderform import (
     LATEST_DELIVERY_DAYS,
     MAX_PAGES,

@@ -30,7 +30,7 @@ from typing import Literal
 
 from parsers.errors import ParserError
 from parsers.fax_numbers import BadFaxNumber, normalize_fax_number
-from parsers.mime import ParsedMail
+from parsers.mime.parsed_mail import ParsedMail
 
 Where = Literal["subject", "header", "filename", "body"]
 

@@ -40,7 +40,10 @@ from typing import Protocol
 from PIL import Image
 
 from parsers.dates import TOKYO
-from parsers.faxform import FieldReading, FormGeometry, FormReading, Ocr, ReferenceCheck, read_form
+from parsers.faxform.geometry import FormGeometry
+from parsers.faxform.ocr import Ocr
+from parsers.faxform.reader import read_form
+from parsers.faxform.readings import FieldReading, FormReading, ReferenceCheck
 
 __all__ = ["OrderForm", "OrderFaxReading", "OrderedLine", "OrderedSheet", "REVIEW_BAR", "page_png", "read_order_fax",
            "resolve_month_day"]

@@ -14,7 +14,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from parsers.mime import ParsedMail, html_to_text
+from parsers.mime.html_text import html_to_text
+from parsers.mime.parsed_mail import ParsedMail
 from parsers.normalize import normalize_text
 
 __all__ = ["strip_quoted", "reply_text"]

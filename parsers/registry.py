@@ -15,8 +15,9 @@ from datetime import date
 from typing import Protocol
 
 from parsers.intent import read_invitation_answer
-from parsers.mime import ParsedMail
-from parsers.order_reply import LineRef, read_order_answer
+from parsers.mime.parsed_mail import ParsedMail
+from parsers.order_reply.answer import LineRef
+from parsers.order_reply.reader import read_order_answer
 from parsers.quotes import reply_text
 
 __all__ = ["ParseContext", "ParseResult", "Parser", "InvitationReplyParser", "OrderReplyParser", "REGISTRY",

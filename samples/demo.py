@@ -260,7 +260,7 @@ def play_orders(api: httpx.Client, settings: Settings, run: str) -> tuple[bool, 
 def play_order_fax(api: httpx.Client, settings: Settings, run: str, placed: dict[str, Any]) -> dict[str, Any]:
     """The greengrocer ticks 受注します on the faxed order sheet and faxes it back."""
     sys.path.insert(0, str(SAMPLES.parent))
-    from workflows.order_documents import order_form_geometry
+    from workflows.order_documents.fax_forms import order_form_geometry
 
     _wait(lambda: api.get(f"/api/orders/{placed['id']}").json()["state"] == "sent")
     sheet = api.get(f"/api/orders/{placed['id']}/documents/order_sheet").content

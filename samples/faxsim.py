@@ -46,7 +46,7 @@ import pypdfium2 as pdfium
 import segno
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from parsers.faxform import FormGeometry, Rect
+from parsers.faxform.geometry import FormGeometry, Rect
 
 __all__ = ["FONT", "HANDWRITING_FONTS", "handwriting_font", "render_form", "rasterize", "mark", "write_name", "write",
            "write_field", "scrawl", "deface", "degrade", "to_pdf", "to_tiff"]

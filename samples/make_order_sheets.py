@@ -24,17 +24,11 @@ from parsers.orderform import read_order_fax
 from samples import faxsim
 from samples.compose import SAMPLES
 from samples.make_letters import DEMO_SECRET
-from workflows.order_documents import (
-    OrderSheet,
-    SheetLine,
-    SheetParty,
-    order_fax_form,
-    order_form_geometry,
-    order_reference,
-    quantity_field_name,
-    render_delivery_note,
-    render_order_sheet,
-)
+from workflows.order_documents.fax_forms import order_fax_form, order_form_geometry
+from workflows.order_documents.geometry import quantity_field_name
+from workflows.order_documents.references import order_reference
+from workflows.order_documents.rendering import render_delivery_note, render_order_sheet
+from workflows.order_documents.sheets import OrderSheet, SheetLine, SheetParty
 
 OUT = SAMPLES / "orders"
 REPLY = "order+demo1001@torii.example"

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parsers.bounce import BounceReport, read_bounce
-from parsers.mime import ParsedMail
+from parsers.mime.parsed_mail import ParsedMail
 from workflows import clock
 from workflows.config import Settings
 from workflows.models import OutboundMessage, OutboundStatus

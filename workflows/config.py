@@ -108,7 +108,7 @@ class Settings:
     credential_failure_limit: int
     # Email-to-fax service: faxes are mailed to <number>@<this domain>; unset: PDFs go to spool/fax.
     fax_gateway_domain: str | None
-    # Whitespace-separated imap:// / imaps:// URLs, one per mailbox (see gateway/imap.py); "" for none.
+    # Whitespace-separated imap:// / imaps:// URLs, one per mailbox (see gateway/imap/config.py); "" for none.
     imap_mailboxes: str
     # Waits between fax attempts on a busy line or no answer (TORII_FAX_RETRY_MINUTES="5,15,45").
     fax_retry_backoff: tuple[timedelta, ...]
@@ -116,7 +116,7 @@ class Settings:
     order_answer_hours: float
     # Where the fax-to-email service delivers faxes sent to the gateway's order fax number.
     fax_order_address: str
-    # A JSON file of fax-to-email service profiles (gateway/faxin.py); None: the built-in generic one.
+    # A JSON file of fax-to-email service profiles (parsers/fax_sender.py); None: the built-in generic one.
     fax_services_file: Path | None
     spool_dir: Path = field(init=False)
 

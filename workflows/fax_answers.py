@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from parsers.mime import Attachment, ParsedMail
+from parsers.mime.parsed_mail import Attachment, ParsedMail
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -88,7 +88,7 @@ def read_pages(mail: ParsedMail, secret: bytes,
             problems.append(f"{attachment.filename or attachment.content_type}: unparseable: {exc.reason}")
     if order_for is not None and decoded:
         from parsers.orderform import read_order_fax
-        from workflows.order_documents import order_fax_form
+        from workflows.order_documents.fax_forms import order_fax_form
 
         every_page = [page for _, pages in decoded for page in pages][:MAX_PAGES]
         order = read_order_fax(every_page, order_fax_form(secret), order_for)
@@ -100,8 +100,8 @@ def read_pages(mail: ParsedMail, secret: bytes,
 def _invitation_forms(decoded: list[tuple[Attachment, list[Image.Image]]], secret: bytes,
                       problems: list[str]) -> FaxAnswer:
     # Imported here: OpenCV, pypdfium2 and zxing load only in processes that read faxes.
-    from parsers.credential_ocr import read_temp_id
-    from parsers.faxform import read_faxback
+    from parsers.credential_ocr.reader import read_temp_id
+    from parsers.faxform.reader import read_faxback
     from workflows.credentials import lookup_key
     from workflows.letters import credential_layout, faxback_geometry, parse_reference
 

@@ -40,8 +40,8 @@ from workflows.mail import LANGUAGES, TEMPLATES_DIR
 from workflows.references import ReferenceScheme
 
 if TYPE_CHECKING:
-    from parsers.credential_ocr import CredentialLayout
-    from parsers.faxform import FormGeometry
+    from parsers.credential_ocr.layout import CredentialLayout
+    from parsers.faxform.geometry import FormGeometry
 
 __all__ = [
     "FORM_GEOMETRY",
@@ -201,7 +201,7 @@ class FaxFormGeometry:
 
 def faxback_geometry() -> FormGeometry:
     """FORM_GEOMETRY as ``parsers.faxform.read_faxback`` takes it (imported here, on demand: it needs OpenCV)."""
-    from parsers.faxform import AnswerBox, FormGeometry, Rect
+    from parsers.faxform.geometry import AnswerBox, FormGeometry, Rect
     from parsers.intent import Intent
 
     g = FORM_GEOMETRY
@@ -230,7 +230,7 @@ def faxback_geometry() -> FormGeometry:
 
 def credential_layout() -> CredentialLayout:
     """Where FORM_GEOMETRY prints the temporary ID, as ``parsers.credential_ocr.read_temp_id`` takes it."""
-    from parsers.credential_ocr import CredentialLayout
+    from parsers.credential_ocr.layout import CredentialLayout
 
     g = FORM_GEOMETRY
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from parsers.order_reply import LineRef
+from parsers.order_reply.answer import LineRef
 from workflows import fax_order, invitation, order
 from workflows.config import Settings
 from workflows.errors import InvalidRequest

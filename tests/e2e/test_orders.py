@@ -244,7 +244,8 @@ def faxed_back(gw: GatewayProcess, placed: dict[str, Any], marks: list[tuple[str
 
     from samples import faxsim
     from samples.demo import fax_delivery
-    from workflows.order_documents import DATE_FIELD, order_form_geometry, quantity_field_name
+    from workflows.order_documents.fax_forms import order_form_geometry
+    from workflows.order_documents.geometry import DATE_FIELD, quantity_field_name
 
     rng = random.Random(seed)
     geometry = order_form_geometry()

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from gateway.catalog_api import catalog_router
+from gateway.api.catalog import catalog_router
 from gateway.runtime import Runtime
 from harness import private_database
 from samples.compose import SAMPLES
@@ -150,7 +150,7 @@ def test_an_upload_that_is_not_a_csv_body_is_refused_before_reading_it(client: T
     assert form.status_code == 415
     assert "send the CSV file itself as the body" in form.json()["error"]
 
-    monkeypatch.setattr("gateway.catalog_api.MAX_CSV_BYTES", 100)
+    monkeypatch.setattr("gateway.api.catalog.MAX_CSV_BYTES", 100)
     big = client.post(path, content=b"name,fax\n" + b"A,0311112222\n" * 10, headers={"Content-Type": "text/csv"})
     assert big.status_code == 413
     message = "the file is larger than 100 bytes: split it"

@@ -11,9 +11,9 @@ import pytest
 
 from gateway.faxin import wrap_file
 from parsers.fax_sender import GENERIC, BadFaxServices, fax_file_type, fax_sender, load_services
-from parsers.mime import parse_mail
+from parsers.mime.parse import parse_mail
 from workflows.config import load_settings
-from workflows.inbound import is_fax_order
+from workflows.inbound.correlation import is_fax_order
 
 
 def delivery(subject: str = "FAX received", *, sender: str = "fax@service.example",

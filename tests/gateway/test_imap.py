@@ -19,17 +19,11 @@ from sqlalchemy import select
 
 from dovecot import Dovecot
 from gateway import intake
-from gateway.imap import (
-    PROCESSED_KEYWORD,
-    Backoff,
-    ImapPoller,
-    MailboxConfig,
-    Processed,
-    Tls,
-    mailbox_from_url,
-    mailboxes_from_env,
-    start_pollers,
-)
+from gateway.imap.backoff import Backoff
+from gateway.imap.config import MailboxConfig, Processed, Tls, mailbox_from_url, mailboxes_from_env
+from gateway.imap.poller import ImapPoller
+from gateway.imap.session import PROCESSED_KEYWORD
+from gateway.imap.threads import start_pollers
 from harness import wait_for
 from workflows.db import Database
 from workflows.errors import IntakeError

@@ -7,7 +7,8 @@ from email.mime.text import MIMEText
 import pytest
 
 from parsers.automatic import MailKind, classify_automatic
-from parsers.mime import ParsedMail, parse_mail
+from parsers.mime.parse import parse_mail
+from parsers.mime.parsed_mail import ParsedMail
 
 
 def mail(body: str = "承認します", subject: str = "Re: ご招待", sender: str = "yamada@partner.example",

@@ -18,7 +18,7 @@ import pytest
 from parsers import bounce
 from parsers.automatic import MailKind, classify_automatic
 from parsers.bounce import BounceReport, read_bounce
-from parsers.mime import parse_mail
+from parsers.mime.parse import parse_mail
 from workflows.mail import RenderedMail, build_mime
 
 DOMAIN = "torii.test"

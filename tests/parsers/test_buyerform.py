@@ -17,18 +17,14 @@ import pytest
 from PIL import Image
 
 from parsers.buyerform import BuyerFormReading, read_buyer_form
-from parsers.faxform import FAXBACK_FORM, Rect
+from parsers.faxform.geometry import FAXBACK_FORM, Rect
 from parsers.imaging import pages_from_attachment
 from samples import faxsim
-from workflows.order_documents import (
-    BuyerFormSheet,
-    buyer_fax_form,
-    buyer_form_geometry,
-    buyer_form_reference,
-    order_reference,
-    quantity_field_name,
-    render_buyer_form,
-)
+from workflows.order_documents.fax_forms import buyer_fax_form, buyer_form_geometry
+from workflows.order_documents.geometry import quantity_field_name
+from workflows.order_documents.references import buyer_form_reference, order_reference
+from workflows.order_documents.rendering import render_buyer_form
+from workflows.order_documents.sheets import BuyerFormSheet
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
 

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from parsers.charsets import decode_bytes, decode_header_value
+from parsers.charsets import decode_bytes
+from parsers.mime.encoded_words import decode_header_value
 
 NEC_AND_IBM = "①②㈱㈲№℡∑ⅰⅱ纊褜"  # NEC row 13, NEC-selected and IBM extensions
 

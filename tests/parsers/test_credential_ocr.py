@@ -15,7 +15,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from parsers.credential_ocr import OcrFailed, TempIdReading, read_temp_id
+from parsers.credential_ocr.reader import TempIdReading, read_temp_id
+from parsers.credential_ocr.tesseract import OcrFailed
 from parsers.credential_text import ALPHABET, is_well_formed
 from parsers.imaging import pages_from_attachment
 from samples import faxsim

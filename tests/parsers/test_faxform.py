@@ -17,7 +17,10 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from parsers.faxform import FAXBACK_FORM, FaxbackReading, ReferenceSource, TesseractOcr, read_faxback
+from parsers.faxform.geometry import FAXBACK_FORM
+from parsers.faxform.ocr import TesseractOcr
+from parsers.faxform.reader import read_faxback
+from parsers.faxform.readings import FaxbackReading, ReferenceSource
 from parsers.imaging import MAX_PAGES, UnreadablePage, pages_from_attachment
 from parsers.intent import Intent
 from samples import faxsim

@@ -8,8 +8,10 @@ from datetime import date
 
 from PIL import Image
 
-from parsers.faxorder import UNLABELLED_DATE, FreeFormReading, read_free_form
-from parsers.pagetext import PageText, Word
+from parsers.faxorder.delivery import UNLABELLED_DATE
+from parsers.faxorder.reader import read_free_form
+from parsers.faxorder.readings import FreeFormReading
+from parsers.pagetext.page import PageText, Word
 
 RECEIVED = date(2026, 11, 20)  # a Friday
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from parsers.automatic import MailKind, classify_automatic
-from parsers.mime import ParsedMail, parse_mail
+from parsers.mime.parse import parse_mail
+from parsers.mime.parsed_mail import ParsedMail
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mail"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file()) if CORPUS.is_dir() else []

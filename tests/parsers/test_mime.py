@@ -17,7 +17,8 @@ from email.mime.text import MIMEText
 
 import pytest
 
-from parsers.mime import MAX_ATTACHMENTS, html_to_text, parse_mail
+from parsers.mime.html_text import html_to_text
+from parsers.mime.parse import MAX_ATTACHMENTS, parse_mail
 
 
 def headers(msg: Message, subject: str = "Re: ご招待") -> Message:

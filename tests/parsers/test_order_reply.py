@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from parsers.mime import parse_mail
+from parsers.mime.parse import parse_mail
 from parsers.normalize import fold_compact, fold_kana
-from parsers.order_reply import LineRef, OrderAnswer, OrderIntent, read_order_answer
+from parsers.order_reply.answer import LineRef, OrderAnswer, OrderIntent
+from parsers.order_reply.reader import read_order_answer
 from parsers.quotes import reply_text
 from parsers.registry import REGISTRY, OrderReplyParser, ParseContext, choose
 from samples.compose import compose_reply

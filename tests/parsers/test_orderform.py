@@ -14,20 +14,15 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
-from parsers.faxform import FAXBACK_FORM
+from parsers.faxform.geometry import FAXBACK_FORM
 from parsers.imaging import pages_from_attachment
 from parsers.orderform import OrderFaxReading, read_order_fax, resolve_month_day
 from samples import faxsim
-from workflows.order_documents import (
-    OrderSheet,
-    SheetLine,
-    SheetParty,
-    order_fax_form,
-    order_form_geometry,
-    order_reference,
-    quantity_field_name,
-    render_order_sheet,
-)
+from workflows.order_documents.fax_forms import order_fax_form, order_form_geometry
+from workflows.order_documents.geometry import quantity_field_name
+from workflows.order_documents.references import order_reference
+from workflows.order_documents.rendering import render_order_sheet
+from workflows.order_documents.sheets import OrderSheet, SheetLine, SheetParty
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
 

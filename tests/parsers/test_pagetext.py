@@ -28,9 +28,10 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from parsers import pagetext
 from parsers.imaging import MAX_PAGES, UnreadablePage
-from parsers.pagetext import PageText, Rule, Word, page_from_image, read_document
+from parsers.pagetext import agreement, rereading, tesseract
+from parsers.pagetext.document import page_from_image, read_document
+from parsers.pagetext.page import PageText, Rule, Word
 from samples import faxsim
 from workflows.letters import pdf_from_html
 
@@ -382,7 +383,7 @@ def _script(tmp_path: Path, body: str) -> str:
 ], ids=["missing", "failing", "timeout"])
 def test_ocr_that_fails_raises_unreadable_page_saying_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         make_command: Callable[[Path], str], reason: str) -> None:
-    monkeypatch.setattr(pagetext, "OCR_TIMEOUT", 0.5)
+    monkeypatch.setattr(tesseract, "OCR_TIMEOUT", 0.5)
     buf = io.BytesIO()
     _inked_page().save(buf, "PNG", dpi=(200, 200))
 
@@ -589,27 +590,27 @@ def test_a_hairline_rule_a_fax_sent_as_dashes_is_a_rule_not_a_word() -> None:
 
 
 def test_a_word_of_several_ocr_tokens_keeps_each_tokens_confidence_where_it_ends() -> None:
-    read = pagetext._Line((("Deliver", 0, 50, 0.96), ("on.", 60, 80, 0.55), ("2026/11/27", 84, 150, 0.95)))
+    read = tesseract.TesseractLine((("Deliver", 0, 50, 0.96), ("on.", 60, 80, 0.55), ("2026/11/27", 84, 150, 0.95)))
     text = read.text(20.0)
-    word = Word(text, 20, 20, 80, 24, read.conf, 0, token_confs=pagetext._token_ends(text, read))
+    word = Word(text, 20, 20, 80, 24, read.conf, 0, token_confs=tesseract.token_ends(text, read))
 
     assert (text, word.token_confs) == ("Deliver on.2026/11/27", ((7, 0.96), (11, 0.55), (21, 0.95)))
     assert (word.conf, word.conf_of(text.index("2026")), word.conf_of(0, 7)) == (0.55, 0.95, 0.96)
     # a token tidying changed cannot be placed: the word is as sure as its least sure token, throughout
-    assert pagetext._token_ends("Deliver on2026/11/27", read) == ()
+    assert tesseract.token_ends("Deliver on2026/11/27", read) == ()
 
 
 def test_a_voicing_mark_read_apart_from_its_half_width_kana_is_joined_to_it_and_ranked_by_script() -> None:
-    assert [pagetext._voiced(text) for text in ("フ~ ナシメシ~", "ハ°ック", "ニンシ~ ン", "10時~12時")] == [
+    assert [tesseract.voiced(text) for text in ("フ~ ナシメシ~", "ハ°ック", "ニンシ~ ン", "10時~12時")] == [
         "ブ ナシメジ", "パック", "ニンジ ン", "10時~12時"]
     # a reading with a Latin letter or a stroke between kana ranks below one without, however sure
-    mixed = pagetext._Line((("ミニトYト", 0, 75, 0.93),))
-    clean = pagetext._Line((("ミニトマト", 0, 75, 0.61),))
-    assert max((mixed, clean), key=pagetext._plausible) is clean
+    mixed = tesseract.TesseractLine((("ミニトYト", 0, 75, 0.93),))
+    clean = tesseract.TesseractLine((("ミニトマト", 0, 75, 0.61),))
+    assert max((mixed, clean), key=rereading.plausible) is clean
 
 
 def test_two_readers_alike_make_a_word_sure_and_unlike_make_it_as_doubtful_as_they_differ() -> None:
-    weigh = pagetext._weigh
+    weigh = agreement.weigh
     # alike but for a yen sign, a separator or a small kana: Tesseract's text, as sure as the surer reader
     assert weigh(("¥1,740", 0.62, (), ((1, 0.5), (6, 0.62))), [("￥1.740", 0.9)]) == (
         "¥1,740", 0.9, (), ((1, 0.9), (6, 0.9)))

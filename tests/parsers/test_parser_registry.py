@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from email.mime.text import MIMEText
 
-from parsers.mime import parse_mail
+from parsers.mime.parse import parse_mail
 from parsers.registry import REGISTRY, InvitationReplyParser, ParseContext, Parser, ParseResult, choose
 
 INVITATION = ("このメールにそのまま返信し、次のいずれかをお書きください。\n"

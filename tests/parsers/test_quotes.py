@@ -6,7 +6,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 from parsers.intent import Intent, read_invitation_answer
-from parsers.mime import parse_mail
+from parsers.mime.parse import parse_mail
 from parsers.quotes import reply_text, strip_quoted
 
 # Our invitation, as the partner's client quotes it: every answer word is in it.

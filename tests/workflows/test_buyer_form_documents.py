@@ -12,23 +12,24 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from workflows.order_documents import (
+from workflows.order_documents.fax_forms import buyer_form_geometry, order_form_geometry
+from workflows.order_documents.geometry import (
     BUYER_FORM_GEOMETRY,
     LINES_PER_PAGE,
     ORDER_FORM_GEOMETRY,
-    BuyerFormSheet,
-    buyer_form_geometry,
+    quantity_field_name,
+)
+from workflows.order_documents.references import (
     buyer_form_reference,
-    order_form_geometry,
     order_reference,
-    page_code,
     parse_buyer_form_page_code,
     parse_buyer_form_reference,
     parse_order_reference,
     parse_page_code,
-    quantity_field_name,
-    render_buyer_form,
 )
+from workflows.order_documents.rendering import render_buyer_form
+from workflows.order_documents.sheets import BuyerFormSheet
+from workflows.references import page_code
 
 SECRET = b"form-secret-for-the-tests!!!"
 MM = 72 / 25.4  # PDF points per millimetre

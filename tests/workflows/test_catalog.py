@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from harness import private_database
 from samples.compose import SAMPLES
 from workflows import catalog
-from workflows.catalog import CsvImportRefused, ImportResult
+from workflows.catalog.csv_import import ImportResult
+from workflows.catalog.csv_table import CsvImportRefused
 from workflows.db import Database
 from workflows.errors import InvalidRequest, NotFound
 from workflows.models import Buyer, DeliveryAddress, Product, Supplier
@@ -395,7 +396,7 @@ def test_a_quote_out_of_place_stops_reading_at_its_row(db: Database, buyer_id: i
 
 
 def test_a_file_over_the_row_limit_is_refused(db: Database, buyer_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(catalog, "MAX_CSV_ROWS", 3)
+    monkeypatch.setattr("workflows.catalog.csv_table.MAX_CSV_ROWS", 3)
     text = "発注先名,FAX番号\n" + "".join(f"S{i},03111122{i:02d}\n" for i in range(4))
     assert refused(db, buyer_id, "suppliers", text.encode()) == [
         (5, None, "the file has more than 3 rows: split it into files of at most 3")]

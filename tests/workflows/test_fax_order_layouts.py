@@ -22,12 +22,13 @@ from typing import Any
 
 import pytest
 
-from parsers.faxorder import FreeFormReading, read_free_form
-from parsers.pagetext import read_document
+from parsers.faxorder.reader import read_free_form
+from parsers.faxorder.readings import FreeFormReading
+from parsers.pagetext.document import read_document
 from parsers.products import alias_key
 from parsers.units import unit_of
 from samples import fax_orders as fo
-from workflows.fax_order import free_form_lines, line_doubts
+from workflows.fax_order.matching import free_form_lines, line_doubts
 from workflows.models import Product
 
 RECEIVED = datetime(2026, 11, 22, 10, 0, tzinfo=fo.TOKYO)

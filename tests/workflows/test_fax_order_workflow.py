@@ -24,16 +24,18 @@ from gateway import intake
 from harness import private_database
 from parsers.dates import next_month_day
 from parsers.fax_report import FaxFailure
-from parsers.faxorder import Field, FreeFormReading, ItemLine
+from parsers.faxorder.readings import Field, FreeFormReading, ItemLine
 from parsers.products import CatalogEntry
 from samples import fax_orders as samples
 from samples import faxsim
 from workflows import clock, inbound
 from workflows import fax_order as fax_orders
-from workflows.catalog import put_product
+from workflows.catalog.register import put_product
 from workflows.config import Settings, load_settings
 from workflows.db import Database
 from workflows.errors import TransitionRefused
+from workflows.fax_order.duplicates import SAME_PAGE_BITS, hash_distance
+from workflows.fax_order.matching import free_form_lines, line_doubts, match_line
 from workflows.faxes import finish_attempt
 from workflows.models import (
     Buyer,
@@ -49,7 +51,8 @@ from workflows.models import (
     ProductAlias,
     Supplier,
 )
-from workflows.order_documents import buyer_form_geometry, quantity_field_name
+from workflows.order_documents.fax_forms import buyer_form_geometry
+from workflows.order_documents.geometry import quantity_field_name
 from workflows.registry import after_fax
 
 pytestmark = pytest.mark.dates
@@ -273,7 +276,7 @@ def test_the_buyers_next_order_on_the_same_sheet_is_a_new_order_though_it_looks_
         placed = session.scalars(select(FaxOrder).order_by(FaxOrder.id)).all()
         assert [len(order.reading["lines"]) for order in placed] == [2, 2, 2]
         assert placed[0].reading["page_hashes"] != [] and all(
-            fax_orders._hash_distance(a, b) <= fax_orders.SAME_PAGE_BITS
+            hash_distance(a, b) <= SAME_PAGE_BITS
             for a, b in zip(placed[0].reading["page_hashes"], placed[1].reading["page_hashes"], strict=True))
 
 
@@ -440,14 +443,14 @@ def test_an_item_ocr_misread_is_matched_by_another_reading_of_its_ink_only_when_
         return ItemLine(Field(text, text, 0.3, 1, (20, 40, 40, 44), alternatives=alternatives),
                         Field("3", "3", 0.95, 1, (100, 40, 104, 44)))
 
-    match, read = fax_orders.match_line(line("生半", "生姜", "生"), entries, {})
+    match, read = match_line(line("生半", "生姜", "生"), entries, {})
     assert (match.name, match.reason, read.item.value) == ("生姜", None, "生姜")
     # readings naming two products surely: none is taken
-    match, read = fax_orders.match_line(line("豆殴", "絹ごし豆腐", "木綿豆腐"), entries, {})
+    match, read = match_line(line("豆殴", "絹ごし豆腐", "木綿豆腐"), entries, {})
     assert match.product_id is None or match.reason is not None
     assert read.item.value == "豆殴"
     # a first reading that is sure is kept, whatever the others say
-    match, _ = fax_orders.match_line(line("木綿豆腐", "絹ごし豆腐"), entries, {})
+    match, _ = match_line(line("木綿豆腐", "絹ごし豆腐"), entries, {})
     assert match.name == "木綿豆腐"
 
 
@@ -463,8 +466,8 @@ def test_a_unit_read_unsure_is_sure_when_it_is_the_unit_the_product_named_is_sol
     free = FreeFormReading(lines=(line("上白糖 1kg", "袋"), line("キャベツ", "袋"), line("上白槽", "袋", 0.4)),
                            delivery_date=None, buyer_name=None, buyer_fax=None, supplier_name=None, note=None,
                            layout="table")
-    lines, _ = fax_orders.free_form_lines(free, catalog, {})
-    doubts = [fax_orders.line_doubts(stored, 0.8) for stored in lines]
+    lines, _ = free_form_lines(free, catalog, {})
+    doubts = [line_doubts(stored, 0.8) for stored in lines]
 
     assert doubts[0] == []
     # 袋 for a product sold by 玉, or for a product the master does not surely name: nothing checks it

@@ -428,7 +428,7 @@ def test_credentials_are_printed_as_normalized() -> None:
 
 def test_the_faxback_reader_reads_an_answer_ticked_on_a_faxed_letter(letters: dict[tuple[str, str], bytes]) -> None:
     """The letter and parsers.faxform agree: a ticked, faxed, skewed page reads back."""
-    faxform = pytest.importorskip("parsers.faxform")
+    faxform = pytest.importorskip("parsers.faxform.reader")
     faxsim = pytest.importorskip("samples.faxsim")
     from workflows.letters import faxback_geometry
 

@@ -14,19 +14,11 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from workflows.order_documents import (
-    LINES_PER_PAGE,
-    ORDER_FORM_GEOMETRY,
-    OrderSheet,
-    SheetLine,
-    SheetParty,
-    order_reference,
-    page_code,
-    parse_order_reference,
-    parse_page_code,
-    render_delivery_note,
-    render_order_sheet,
-)
+from workflows.order_documents.geometry import LINES_PER_PAGE, ORDER_FORM_GEOMETRY
+from workflows.order_documents.references import order_reference, parse_order_reference, parse_page_code
+from workflows.order_documents.rendering import render_delivery_note, render_order_sheet
+from workflows.order_documents.sheets import OrderSheet, SheetLine, SheetParty
+from workflows.references import page_code
 
 SECRET = b"order-secret-for-the-tests!!"
 MM = 72 / 25.4  # PDF points per millimetre

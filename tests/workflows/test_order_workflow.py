@@ -14,7 +14,7 @@ from sqlalchemy import select
 from harness import private_database
 from workflows import clock
 from workflows import order as orders
-from workflows.catalog import put_product
+from workflows.catalog.register import put_product
 from workflows.config import Settings, load_settings
 from workflows.db import Database
 from workflows.errors import InvalidRequest, TransitionRefused

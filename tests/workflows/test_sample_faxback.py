@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from parsers.credential_ocr import read_temp_id
-from parsers.faxform import read_faxback
+from parsers.credential_ocr.reader import read_temp_id
+from parsers.faxform.reader import read_faxback
 from parsers.imaging import pages_from_attachment
 from samples.make_letters import DEMO_SECRET
 from workflows.letters import credential_layout, faxback_geometry, parse_reference

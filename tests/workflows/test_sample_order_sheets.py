@@ -14,7 +14,7 @@ from parsers.imaging import pages_from_attachment
 from parsers.orderform import read_order_fax, resolve_month_day
 from samples.make_letters import DEMO_SECRET
 from samples.make_order_sheets import SAMPLE_ORDER
-from workflows.order_documents import order_fax_form
+from workflows.order_documents.fax_forms import order_fax_form
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "orders"
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))

@@ -1,0 +1,87 @@
+"""Invitations over HTTP: issue one to a partner company, follow it, fetch its letter, record it posted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Body, Depends
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.api.shared import LIST_LIMIT, document_response, get_or_404, iso, session_dependency, timeline_json
+from workflows import invitation
+from workflows.config import Settings
+from workflows.errors import NotFound
+from workflows.models import Document, Invitation
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
+
+
+def invitation_json(session: Session, settings: Settings, inv: Invitation, *, with_timeline: bool = True
+                    ) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": inv.id,
+        "state": inv.state,
+        "channel": inv.channel,
+        "approval_required": inv.approval_required,
+        "language": inv.language,
+        "issuer": {"company": inv.issuer_company, "name": inv.issuer_name, "email": inv.issuer_email},
+        "partner": {"company": inv.partner_company, "name": inv.partner_name, "email": inv.partner_email},
+        "comment": inv.comment,
+        "contact_person": inv.contact_person,
+        "fax_number": inv.fax_number,
+        "redeemed_at": iso(inv.redeemed_at),
+        "reply_to": invitation.reply_address(inv, settings),
+        "created_at": iso(inv.created_at),
+        "updated_at": iso(inv.updated_at),
+    }
+    if with_timeline:
+        data["timeline"] = timeline_json(session, invitation.OBJECT_TYPE, inv.id)
+    return data
+
+
+def invitations_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter()
+    session_dep = session_dependency(runtime)
+
+    @router.post("/api/invitations", status_code=201)
+    def create_invitation(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        with runtime.db.transaction() as session:
+            inv = invitation.create(session, runtime.settings, body)
+            return invitation_json(session, runtime.settings, inv)
+
+    @router.get("/api/invitations")
+    def list_invitations(state: str | None = None, session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
+        query = select(Invitation).order_by(Invitation.id.desc()).limit(LIST_LIMIT)
+        if state:
+            query = query.where(Invitation.state == state)
+        return [invitation_json(session, runtime.settings, inv, with_timeline=False) for inv in session.scalars(query)]
+
+    @router.get("/api/invitations/{invitation_id}")
+    def get_invitation(invitation_id: int, session: Session = Depends(session_dep)) -> dict[str, Any]:
+        inv = get_or_404(session, Invitation, invitation_id, "invitation")
+        return invitation_json(session, runtime.settings, inv)
+
+    @router.get("/api/invitations/{invitation_id}/letter")
+    def invitation_letter(invitation_id: int, session: Session = Depends(session_dep)) -> Response:
+        """The paper letter as sent (fax and postcard invitations)."""
+        document = session.scalars(
+            select(Document).where(Document.object_type == invitation.OBJECT_TYPE,
+                                   Document.object_id == invitation_id, Document.kind == "letter")
+            .order_by(Document.id.desc()).limit(1)
+        ).first()
+        if document is None:
+            raise NotFound(f"invitation {invitation_id} has no letter")
+        return document_response(document)
+
+    @router.post("/api/invitations/{invitation_id}/posted")
+    def invitation_posted(invitation_id: int) -> dict[str, Any]:
+        """A postcard invitation was printed and posted: it counts as sent (issued → sent)."""
+        with runtime.db.transaction() as session:
+            inv = get_or_404(session, Invitation, invitation_id, "invitation", lock=True)
+            invitation.posted(session, runtime.settings, inv)
+            return invitation_json(session, runtime.settings, inv)
+
+    return router

@@ -1,0 +1,93 @@
+"""read_document: the words on each page of an order, with their places and confidences.
+
+Legacy buyers fax their own order sheets, or mail them as PDF. Whether a page has a
+text layer (printed to PDF from a spreadsheet) or is a picture (a scan, a fax page, a
+TIFF), it comes out the same: ``PageText`` with its ``Word``\\ s (text as read, NFC, never
+NFKC), the ruled lines of its tables (``Rule``) and the upright, deskewed grayscale
+picture that the coordinates refer to. Millimetres from the top-left corner of the
+upright page throughout; ``mm * dpi / 25.4`` is the pixel in ``PageText.image``.
+
+    pages = read_document(data, "application/pdf", "order.pdf")    # or a TIFF, PNG, JPEG
+    for word in pages[0].words:                                      # sorted by (line, x0)
+        print(word.line, word.text, word.x0, word.top, word.conf)
+
+``read_document`` raises ``parsers.imaging.UnreadablePage`` and nothing else: what
+``pages_from_attachment`` refuses (encrypted, corrupt, no pages, too many pages, too
+large: its limits hold here too), and "OCR failed: ..." (Tesseract missing, failing,
+or over ``tesseract.OCR_TIMEOUT``, "OCR failed: timeout").
+
+A PDF page is read from its text layer when it has a usable one (``text_layer``), every other page
+by OCR (``ocr``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from PIL import Image
+
+from parsers.imaging import MAX_PAGE_PIXELS, UnreadablePage, pages_from_attachment
+from parsers.pagetext.ocr import ocr_page
+from parsers.pagetext.page import PageText
+from parsers.pagetext.text_layer import close_pdf, pdf_layers, text_layer_or_none
+
+__all__ = ["page_from_image", "read_document"]
+
+log = logging.getLogger(__name__)
+
+
+def read_document(data: bytes, content_type: str = "application/octet-stream", filename: str | None = None, *,
+                  ocr_command: str = "tesseract") -> list[PageText]:
+    """Every page of a PDF, TIFF or image attachment, read; raises ``UnreadablePage`` and nothing else."""
+    started = time.perf_counter()
+    images = pages_from_attachment(data, content_type, filename)
+    render_ms = (time.perf_counter() - started) * 1000 / len(images)
+    layers: list[Any] | None = None
+    try:
+        with _only_unreadable(f"attachment {filename} ({content_type})"):
+            if b"%PDF-" in data[:1024]:
+                layers = pdf_layers(data, len(images), filename)
+            pages = []
+            for index, image in enumerate(images):
+                page_started = time.perf_counter()
+                page = text_layer_or_none(layers[index], image, index + 1, filename) if layers else None
+                if page is None:
+                    page = ocr_page(image, index + 1, ocr_command)
+                page.ms = (time.perf_counter() - page_started) * 1000 + render_ms
+                log.debug("%s page %d: %s, %d words, %d rules, %.0f ms", filename or "attachment", page.number,
+                          page.source, len(page.words), len(page.rules), page.ms)
+                pages.append(page)
+            return pages
+    finally:
+        if layers:
+            close_pdf(layers[0].pdf)
+
+
+def page_from_image(image: Image.Image, number: int = 1, *, ocr_command: str = "tesseract") -> PageText:
+    """One page picture read by OCR (its ``info["dpi"]`` is its resolution, 200 dpi if it has none).
+
+    Raises ``UnreadablePage`` and nothing else.
+    """
+    if image.width < 1 or image.height < 1:
+        raise UnreadablePage("corrupt image: no size")
+    if image.width * image.height > MAX_PAGE_PIXELS:
+        raise UnreadablePage(f"image too large: {image.width}×{image.height} pixels")
+    with _only_unreadable(f"page {number}"):
+        return ocr_page(image, number, ocr_command)
+
+
+@contextmanager
+def _only_unreadable(what: str) -> Iterator[None]:
+    """``UnreadablePage`` through, and any other exception as one: a library's surprise on hostile bytes is
+    still only a reason the page cannot be read."""
+    try:
+        yield
+    except UnreadablePage:
+        raise
+    except Exception as exc:
+        log.warning("%s: unexpected %s", what, type(exc).__name__, exc_info=True)
+        raise UnreadablePage(f"unreadable page: {type(exc).__name__}: {exc}") from exc
