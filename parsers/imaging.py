@@ -36,7 +36,7 @@ from PIL import Image, ImageOps, ImageSequence
 
 from parsers.errors import ParserError
 
-__all__ = ["UnreadablePage", "pages_from_attachment", "MAX_PAGES", "MAX_PAGE_PIXELS", "RENDER_DPI"]
+__all__ = ["UnreadablePage", "pages_from_attachment", "square_pixels", "MAX_PAGES", "MAX_PAGE_PIXELS", "RENDER_DPI"]
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +252,22 @@ def _deep_to_gray(frame: Image.Image) -> Image.Image:
     low, high = cast(tuple[float, float], frame.getextrema())
     span = max(1.0, float(high) - float(low))
     return frame.point(lambda v: (v - float(low)) * 255.0 / span).convert("L")
+
+
+def square_pixels(gray: Image.Image, dpi: object, resample: Image.Resampling) -> Image.Image:
+    """``gray`` stretched along its coarse axis when ``dpi`` (an image's ``info["dpi"]``) says its pixels are
+    more than 5 % from square; as it is when ``dpi`` says nothing usable."""
+    if not (isinstance(dpi, tuple) and len(dpi) == 2):
+        return gray
+    try:
+        xdpi, ydpi = float(dpi[0]), float(dpi[1])
+    except (TypeError, ValueError):
+        return gray
+    if not (xdpi > 0 and ydpi > 0 and abs(xdpi / ydpi - 1) > 0.05):
+        return gray
+    if xdpi > ydpi:
+        return gray.resize((gray.width, round(gray.height * xdpi / ydpi)), resample)
+    return gray.resize((round(gray.width * ydpi / xdpi), gray.height), resample)
 
 
 def _dpi(frame: Image.Image) -> tuple[float, float]:

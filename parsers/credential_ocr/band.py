@@ -16,6 +16,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from parsers.credential_ocr.layout import CredentialLayout
+from parsers.imaging import square_pixels
 
 Gray = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]
@@ -57,17 +58,7 @@ def bottom_band(gray: Gray, layout: CredentialLayout) -> Band:
 def gray_square(image: Image.Image) -> Gray:
     """Grayscale pixels, resampled to square pixels if ``info["dpi"]`` says they are not."""
     gray = image.convert("L") if image.mode not in ("I", "I;16", "F") else image.convert("F").convert("L")
-    dpi = image.info.get("dpi")
-    if isinstance(dpi, tuple) and len(dpi) == 2:
-        try:
-            xdpi, ydpi = float(dpi[0]), float(dpi[1])
-        except (TypeError, ValueError):
-            xdpi = ydpi = 0.0
-        if xdpi > 0 and ydpi > 0 and abs(xdpi / ydpi - 1) > 0.05:
-            if xdpi > ydpi:
-                gray = gray.resize((gray.width, round(gray.height * xdpi / ydpi)), Image.Resampling.BILINEAR)
-            else:
-                gray = gray.resize((round(gray.width * ydpi / xdpi), gray.height), Image.Resampling.BILINEAR)
+    gray = square_pixels(gray, image.info.get("dpi"), Image.Resampling.BILINEAR)
     return np.asarray(gray, dtype=np.uint8)
 
 

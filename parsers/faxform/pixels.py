@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from parsers.imaging import square_pixels
+
 Mask = npt.NDArray[np.bool_]
 Gray = npt.NDArray[np.uint8]
 Matrix = npt.NDArray[np.float64]
@@ -26,17 +28,7 @@ def gray_square(image: Image.Image) -> Gray:
     if image.mode in ("I", "I;16", "F"):
         image = image.point(lambda v: v / 256).convert("L") if image.mode != "F" else image.convert("L")
     gray = image.convert("L")
-    dpi = image.info.get("dpi")
-    if isinstance(dpi, tuple) and len(dpi) == 2:
-        try:
-            xdpi, ydpi = float(dpi[0]), float(dpi[1])
-        except (TypeError, ValueError):
-            xdpi = ydpi = 0.0
-        if xdpi > 0 and ydpi > 0 and abs(xdpi / ydpi - 1) > 0.05:
-            if xdpi > ydpi:
-                gray = gray.resize((gray.width, round(gray.height * xdpi / ydpi)), Image.Resampling.NEAREST)
-            else:
-                gray = gray.resize((round(gray.width * ydpi / xdpi), gray.height), Image.Resampling.NEAREST)
+    gray = square_pixels(gray, image.info.get("dpi"), Image.Resampling.NEAREST)
     return np.asarray(gray, dtype=np.uint8)
 
 
