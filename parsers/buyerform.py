@@ -1,7 +1,7 @@
 """read_buyer_form: a buyer's order form (注文書) faxed to the gateway, read by position.
 
 The gateway prints the form for one buyer and one supplier
-(``workflows.order_documents.render_buyer_form``): the supplier's products one per
+(``workflows.order_documents.rendering.render_buyer_form``): the supplier's products one per
 row, each with an empty quantity field, a desired-delivery-date field (納品希望日), a
 notes field (備考), and on every page the registration marks, a QR code and the
 page's code ``TORII-FRM-<form id>-<check>-<page><page check>``. The buyer writes
@@ -10,14 +10,14 @@ orders the form's n-th product, so nothing is matched by name.
 
 Reading, cheapest first, so that a fax that is no such form costs little:
 
-1. Each page's QR code alone (``parsers.faxform.find_reference``, no OCR): a page
+1. Each page's QR code alone (``parsers.faxform.reference.find_reference``, no OCR): a page
    whose QR code is a genuine form page code is a page of the form; a page with any
    other code (an order sheet, a letter) is not.
 2. No page's QR code names a form: the pages without any QR code (a fax can spoil
    one) are looked for the form's registration marks and printed outlines, and only
    where they are found is the printed code read by OCR. None found: ``None``, and
    the caller tries its other readers.
-3. The pages of the form are read by ``parsers.faxform.read_form`` (the order
+3. The pages of the form are read by ``parsers.faxform.reader.read_form`` (the order
    sheet's reader): the quantity fields, the date, the notes; each field's crop is
    kept for the review console.
 
@@ -64,7 +64,7 @@ DOUBTFUL = 0.3  # what a value is worth when it has no product to order, or two 
 
 
 class BuyerFormSpec(Protocol):
-    """What the reader needs of a form (``workflows.order_documents.BuyerFormSheet`` has it): its rows, in order."""
+    """What the reader needs of a form, its rows in order (``workflows.order_documents.sheets.BuyerFormSheet``)."""
 
     @property
     def rows(self) -> Sequence[object]: ...
@@ -122,7 +122,7 @@ def read_buyer_form(pages: Sequence[Image.Image], form: OrderForm,
                     ocr: Ocr | None = None) -> BuyerFormReading | None:
     """Read the pages of a fax (``parsers.imaging.pages_from_attachment``) as a buyer's order form.
 
-    ``form`` is the form as printed (``workflows.order_documents.buyer_fax_form(secret)``:
+    ``form`` is the form as printed (``workflows.order_documents.fax_forms.buyer_fax_form(secret)``:
     its geometry and its codes' check); ``form_for`` gives the form a code names (its
     rows), or None if there is none (a mapping's ``get`` will do). A year-less date is
     the next such day on or after ``received_on``, the day the fax arrived. None when

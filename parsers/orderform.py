@@ -57,7 +57,7 @@ LATEST_DELIVERY_DAYS = 62  # a delivery date further off than this after the ord
 
 
 class OrderedLine(Protocol):
-    """What the reader needs of an order line (``workflows.order_documents.SheetLine`` has it)."""
+    """What the reader needs of an order line (``workflows.order_documents.sheets.SheetLine`` has it)."""
 
     @property
     def position(self) -> int: ...
@@ -67,7 +67,7 @@ class OrderedLine(Protocol):
 
 
 class OrderedSheet(Protocol):
-    """What the reader needs of an order (``workflows.order_documents.OrderSheet`` has it): lines in sheet order."""
+    """What the reader needs of an order, its lines in sheet order (``workflows.order_documents.sheets.OrderSheet``)."""
 
     @property
     def ordered_at(self) -> datetime: ...
@@ -80,7 +80,7 @@ class OrderedSheet(Protocol):
 class OrderForm:
     """A paged order form as printed: its geometry, the fields of a page's rows, and how its codes read.
 
-    The order sheet is one (``workflows.order_documents.order_fax_form``), a buyer's
+    The order sheet is one (``workflows.order_documents.fax_forms.order_fax_form``), a buyer's
     order form another (``buyer_fax_form``, read by ``parsers.buyerform``). ``identify``
     gives (ID, page) for a page's code; ``check`` is the reference check handed to
     ``read_form`` (the code as printed, or None).

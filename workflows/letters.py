@@ -229,7 +229,7 @@ def faxback_geometry() -> FormGeometry:
 
 
 def credential_layout() -> CredentialLayout:
-    """Where FORM_GEOMETRY prints the temporary ID, as ``parsers.credential_ocr.read_temp_id`` takes it."""
+    """Where FORM_GEOMETRY prints the temporary ID, as ``parsers.credential_ocr.reader.read_temp_id`` takes it."""
     from parsers.credential_ocr.layout import CredentialLayout
 
     g = FORM_GEOMETRY

@@ -67,7 +67,7 @@ def _reader_geometry(g: FormPageGeometry, *, heading: Box, fields: Sequence[Form
 
 @lru_cache(maxsize=1)
 def order_form_geometry() -> FormGeometry:
-    """``ORDER_FORM_GEOMETRY`` as ``parsers.faxform.read_form`` takes it (imported on demand: it needs OpenCV)."""
+    """``ORDER_FORM_GEOMETRY`` as ``parsers.faxform.reader.read_form`` takes it."""
     from parsers.faxform.geometry import AnswerBox, FormField
 
     g = ORDER_FORM_GEOMETRY
@@ -82,7 +82,7 @@ def order_form_geometry() -> FormGeometry:
 
 @lru_cache(maxsize=1)
 def buyer_form_geometry() -> FormGeometry:
-    """``BUYER_FORM_GEOMETRY`` as ``parsers.faxform.read_form`` takes it (and ``samples.faxsim`` fills it)."""
+    """``BUYER_FORM_GEOMETRY`` as ``parsers.faxform.reader.read_form`` takes it (and ``samples.faxsim`` fills it)."""
     from parsers.faxform.geometry import FormField
 
     g = BUYER_FORM_GEOMETRY

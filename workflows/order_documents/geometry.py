@@ -35,7 +35,7 @@ MARK = 5.0
 LINES_PER_PAGE = 18
 _BOX = 10.0
 
-# What the partner writes in, by field name (parsers.faxform.FormField.name).
+# What the partner writes in, by field name (parsers.faxform.geometry.FormField.name).
 DATE_FIELD = "delivery_date"
 NOTES_FIELD = "notes"
 
