@@ -7,6 +7,8 @@
     torii ingest    store files as inbound messages, as if they had arrived by mail
     torii sweep     re-enqueue work Redis lost, once
     torii diagram   print a workflow's state machine as a Mermaid diagram
+    torii user      operator accounts (``gateway.cli_accounts``)
+    torii token     API tokens
 
 (``./torii demo`` runs ``samples/demo.py``: ``up`` plus a partner conversation played over real SMTP.)
 """
@@ -31,6 +33,7 @@ import dramatiq
 import uvicorn
 
 from gateway import intake
+from gateway.cli_accounts import add_account_commands
 from gateway.faxin import wrap_file
 from gateway.imap.config import MailboxConfig, mailboxes_from_env
 from gateway.imap.threads import start_pollers
@@ -321,9 +324,11 @@ def main(argv: list[str] | None = None) -> None:
                            help="the number a PDF or TIFF was faxed from (else read from its file name)")
         if name == "diagram":
             p.add_argument("workflow", nargs="?", default="invitation")
+        p.set_defaults(run=_fn)
+    add_account_commands(sub)
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
-    COMMANDS[args.command][0](args)
+    args.run(args)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import argparse
 import json
 import random
 import re
+import secrets
 import smtplib
 import sys
 import time
@@ -25,11 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from gateway.cli import StopSignal, configure_logging, gateway, imap_mailboxes
 from samples import faxsim
-from workflows import clock
+from workflows import accounts, api_tokens, clock
 from workflows.config import Settings, load_settings
+from workflows.db import Database
+from workflows.models import Operator
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -86,8 +90,26 @@ def _wait(check: Any, timeout: float = 30.0) -> Any:
     raise TimeoutError("the gateway did not finish in time")
 
 
+def demo_access(settings: Settings) -> tuple[str, str]:
+    """(an API token for the demo's own calls, a fresh password for the console's ``demo`` admin)."""
+    password = secrets.token_urlsafe(12)
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            operator = session.scalars(select(Operator).where(Operator.name == "demo")).first()
+            if operator is None:
+                accounts.add_operator(session, "demo", password, "admin")
+            else:
+                accounts.set_password(session, operator, password)
+            return api_tokens.issue_token(session, f"demo-{uuid.uuid4().hex[:6]}", "admin")[1], password
+    finally:
+        db.dispose()
+
+
 def run_demo(settings: Settings) -> bool:
-    api = httpx.Client(base_url=f"http://{settings.http_host}:{settings.http_port}", timeout=30)
+    token, password = demo_access(settings)
+    api = httpx.Client(base_url=f"http://{settings.http_host}:{settings.http_port}", timeout=30,
+                       headers={"Authorization": f"Bearer {token}"})
     cast = json.loads((SAMPLES / "partners.json").read_text(encoding="utf-8"))
     manifest = json.loads((SAMPLES / "replies" / "manifest.json").read_text(encoding="utf-8"))
     run = uuid.uuid4().hex[:6]
@@ -180,7 +202,7 @@ def run_demo(settings: Settings) -> bool:
 
     review = api.get("/api/review").json()
     print(f"\n== 7. Review queue: {len(review)} message(s) wait for an operator "
-          f"(console: http://{settings.http_host}:{settings.http_port}/)")
+          f"(console: http://{settings.http_host}:{settings.http_port}/, log in as demo / {password})")
     for message in review[-5:]:
         print(f"   #{message['id']} from {message['from']}: {message['reason']}")
     print("\nDemo " + ("finished: every invitation and order ended as expected." if ok else "FAILED: see above."))

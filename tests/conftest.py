@@ -14,6 +14,7 @@ import pytest
 
 from gateway.redisproc import RedisServer
 from harness import DkimKey, GatewayProcess, gateway_env, make_dkim_key, private_database
+from webapp import WebApp, web_app
 from workflows import clock
 
 
@@ -41,6 +42,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with private_database(tmp_path_factory.mktemp("db")) as url:
         yield url
+
+
+@pytest.fixture
+def web(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebApp]:
+    """The web app in-process (API and console) on a database of the test's own."""
+    monkeypatch.setenv("TORII_HOME", str(tmp_path / "home"))
+    with web_app(tmp_path, redis_url) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -20,10 +20,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from sqlalchemy.orm import Session
+
+from samples import fax_orders as samples
+from workflows import accounts, api_tokens
+from workflows.db import Database
 
 REPO = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -101,7 +107,28 @@ class GatewayProcess:
                 return False
 
         wait_for(healthy, timeout, 0.1, "the gateway to answer /api/health")
+        if "authorization" not in self.http.headers:
+            self.http.headers["Authorization"] = f"Bearer {self.make_token('tests', 'admin')}"
         return self
+
+    def make_token(self, name: str, scope: str, **confinement: Any) -> str:
+        """A new API token on the gateway's database (as ``torii token create`` makes one)."""
+        with self._database() as session:
+            return api_tokens.issue_token(session, name, scope, **confinement)[1]
+
+    def make_operator(self, name: str, role: str, password: str, **confinement: Any) -> None:
+        """A console account on the gateway's database (as ``torii user add`` makes one)."""
+        with self._database() as session:
+            accounts.add_operator(session, name, password, role, **confinement)
+
+    @contextmanager
+    def _database(self) -> Iterator[Session]:
+        db = Database(self.env["DATABASE_URL"])
+        try:
+            with db.transaction() as session:
+                yield session
+        finally:
+            db.dispose()
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -272,3 +299,29 @@ def gateway_env(home: Path, database_url: str, redis_url: str | None, **extra: s
         env["REDIS_URL"] = redis_url
     env.update(extra)
     return env
+
+
+def sample_shop(gw: GatewayProcess, fax: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A buyer faxing from ``fax``, with the samples' supplier (``samples.fax_orders``) and its products."""
+    tag = uuid.uuid4().hex[:8]
+    buyer = dict(gw.api("POST", "/api/buyers", json={
+        "name": f"食堂 {tag}", "email": f"orders-{tag}@shokudo.example", "fax": fax,
+        "delivery_addresses": [{"name": "本店", "address": "東京都台東区1-2-3"}]}))
+    supplier = dict(gw.api("POST", f"/api/buyers/{buyer['id']}/suppliers", json={
+        "name": samples.SUPPLIER_NAME, "channel": "fax", "fax": samples.SUPPLIER_FAX_LOCAL}))
+    for product in samples.PRODUCTS:
+        gw.api("PUT", f"/api/suppliers/{supplier['id']}/products",
+               json={"name": product.name, "unit": product.unit, "unit_price": product.price})
+    return buyer, supplier
+
+
+def fax_delivery(gw: GatewayProcess, data: bytes, filename: str, content_type: str, sender: str) -> None:
+    """A fax received by the fax-to-email service, mailed to the gateway's order fax address."""
+    message = EmailMessage()
+    message["From"] = "fax@faxservice.example"
+    message["To"] = f"fax-orders@{gw.domain}"
+    message["Subject"] = f"FAX受信 送信元:{sender}"
+    message.set_content("FAXを受信しました。")
+    maintype, subtype = content_type.split("/")
+    message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    gw.send(message.as_bytes(), rcpt=f"fax-orders@{gw.domain}", mail_from="fax@faxservice.example")

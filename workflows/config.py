@@ -118,6 +118,14 @@ class Settings:
     fax_order_address: str
     # A JSON file of fax-to-email service profiles (parsers/fax_sender.py); None: the built-in generic one.
     fax_services_file: Path | None
+    # Console sessions end after this long without a request, and after session_max_hours in any case.
+    session_idle_minutes: float = 120.0
+    session_max_hours: float = 12.0
+    # Wrong passwords in a row before an operator's login is locked, and for how long.
+    login_failure_limit: int = 5
+    login_lock_minutes: float = 15.0
+    # Session cookies carry Secure: "auto" when the request came over https, "1" always, "0" never.
+    cookie_secure: str = "auto"
     spool_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -176,4 +184,9 @@ def load_settings() -> Settings:
         order_answer_hours=_float("TORII_ORDER_ANSWER_HOURS", 24.0),
         fax_order_address=os.environ.get("TORII_FAX_ORDER_ADDRESS", f"fax-orders@{domain}").lower(),
         fax_services_file=Path(os.environ["TORII_FAX_SERVICES"]) if os.environ.get("TORII_FAX_SERVICES") else None,
+        session_idle_minutes=_float("TORII_SESSION_IDLE_MINUTES", 120.0),
+        session_max_hours=_float("TORII_SESSION_MAX_HOURS", 12.0),
+        login_failure_limit=_int("TORII_LOGIN_FAILURE_LIMIT", 5),
+        login_lock_minutes=_float("TORII_LOGIN_LOCK_MINUTES", 15.0),
+        cookie_secure=os.environ.get("TORII_COOKIE_SECURE", "auto"),
     )

@@ -395,9 +395,56 @@ class Event(Base):
     object_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))  # inbound, outbound, delivered, transition, refused, review
     summary: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(300))  # who did it: "operator:sato", "token:erp"; None: Torii
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
     fax_job_id: Mapped[int | None] = mapped_column(ForeignKey("fax_jobs.id"))
 
     __table_args__ = (Index("ix_events_object", "object_type", "object_id", "id"),)
+
+
+class Operator(Base):
+    """A person who uses the console; ``role`` is viewer, operator or admin (``workflows.access.ROLES``)."""
+
+    __tablename__ = "operators"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    role: Mapped[str] = mapped_column(String(16))
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id"))  # confined to this buyer's objects
+    issuer: Mapped[str | None] = mapped_column(String(255))  # confined to this issuer's invitations
+    language: Mapped[str] = mapped_column(String(8), default="ja")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # in a row; reset by a good login
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    password_changed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OperatorSession(Base):
+    """A console login; the cookie carries a random token, only its SHA-256 is kept here."""
+
+    __tablename__ = "operator_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=clock.now)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    peer: Mapped[str | None] = mapped_column(String(255))
+
+
+class ApiToken(Base):
+    """A platform's credential for the API; shown once when made, only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to tell tokens apart in lists
+    scope: Mapped[str] = mapped_column(String(16))  # read, write or admin (``workflows.access.SCOPES``)
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id"))
+    issuer: Mapped[str | None] = mapped_column(String(255))
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

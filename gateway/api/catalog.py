@@ -21,12 +21,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api.shared import session_dependency
+from gateway.api.shared import Me, session_dependency
+from gateway.auth import requires
 from gateway.runtime import Runtime
 from workflows import catalog
+from workflows.access import Level, Principal, get_visible
 from workflows.catalog.csv_import import ImportResult
 from workflows.catalog.csv_table import MAX_CSV_BYTES, CsvImportRefused, ImportKind, size_text
-from workflows.errors import NotFound
+from workflows.errors import InvalidRequest, NotFound
+from workflows.models import Buyer, Supplier
 
 # What clients send a .csv file as; multipart forms and JSON are refused with a hint.
 CSV_CONTENT_TYPES = frozenset({"text/csv", "text/plain", "application/csv", "text/comma-separated-values",
@@ -63,44 +66,53 @@ def catalog_router(runtime: Runtime) -> APIRouter:
                                   catalog.suppliers_of(session, buyer.id))
 
     @router.post("/api/buyers", status_code=201)
-    def create_buyer(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    @requires(Level.ADMIN)
+    def create_buyer(me: Me, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        if me.scoped:
+            raise InvalidRequest(f"{me.actor} is confined to one buyer and cannot add buyers")
         with runtime.db.transaction() as session:
             buyer = catalog.create_buyer(session, body)
             return buyer_detail(session, buyer.id)
 
     @router.get("/api/buyers/{buyer_id}")
-    def get_buyer(buyer_id: int, session: Session = Depends(session_dep)) -> dict[str, Any]:
+    def get_buyer(buyer_id: int, me: Me, session: Session = Depends(session_dep)) -> dict[str, Any]:
+        get_visible(session, Buyer, buyer_id, "buyer", me)
         return buyer_detail(session, buyer_id)
 
     @router.post("/api/buyers/{buyer_id}/delivery_addresses", status_code=201)
-    def add_delivery_address(buyer_id: int, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def add_delivery_address(buyer_id: int, me: Me, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         with runtime.db.transaction() as session:
+            get_visible(session, Buyer, buyer_id, "buyer", me)
             return catalog.address_json(catalog.add_delivery_address(session, buyer_id, body))
 
     @router.post("/api/buyers/{buyer_id}/suppliers", status_code=201)
-    def add_supplier(buyer_id: int, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def add_supplier(buyer_id: int, me: Me, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         with runtime.db.transaction() as session:
+            get_visible(session, Buyer, buyer_id, "buyer", me)
             return catalog.supplier_json(catalog.add_supplier(session, buyer_id, body))
 
     @router.get("/api/suppliers/{supplier_id}")
-    def get_supplier(supplier_id: int, session: Session = Depends(session_dep)) -> dict[str, Any]:
-        supplier = catalog.get_supplier(session, supplier_id)
+    def get_supplier(supplier_id: int, me: Me, session: Session = Depends(session_dep)) -> dict[str, Any]:
+        supplier = get_visible(session, Supplier, supplier_id, "supplier", me)
         return catalog.supplier_json(supplier, catalog.products_of(session, supplier.id))
 
     @router.put("/api/suppliers/{supplier_id}/products")
-    def put_product(supplier_id: int, response: Response, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def put_product(supplier_id: int, response: Response, me: Me, body: dict[str, Any] = Body(...)
+                    ) -> dict[str, Any]:
         """Create or overwrite a product by name: 201 when created, 200 when an existing one was overwritten."""
         with runtime.db.transaction() as session:
+            get_visible(session, Supplier, supplier_id, "supplier", me)
             product, created = catalog.put_product(session, supplier_id, body)
             response.status_code = 201 if created else 200
             return catalog.product_json(product) | {"created": created}
 
-    def run_import(buyer_id: int, kind: str, data: bytes) -> ImportResult:
+    def run_import(buyer_id: int, kind: str, data: bytes, me: Principal) -> ImportResult:
         with runtime.db.transaction() as session:
+            get_visible(session, Buyer, buyer_id, "buyer", me)
             return catalog.import_csv(session, buyer_id, kind, data)
 
     @router.post("/api/buyers/{buyer_id}/import/{kind}")
-    async def import_csv(buyer_id: int, kind: str, request: Request) -> Response:
+    async def import_csv(buyer_id: int, kind: str, request: Request, me: Me) -> Response:
         """The CSV file itself is the body (Content-Type: text/csv); 200 with counts, or 422 with every error."""
         if kind not in set(ImportKind):
             raise NotFound(f"there is no import of {kind!r}: the kinds are {', '.join(ImportKind)}")
@@ -115,7 +127,7 @@ def catalog_router(runtime: Runtime) -> APIRouter:
         if data is None:
             return _file_error(413, f"the file is larger than {size_text(MAX_CSV_BYTES)}: split it")
         try:
-            result = await run_in_threadpool(run_import, buyer_id, kind, data)
+            result = await run_in_threadpool(run_import, buyer_id, kind, data, me)
         except CsvImportRefused as exc:
             return JSONResponse(exc.as_json(), status_code=422)
         return JSONResponse(result.as_json())

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, about_object, iso, session_dependency
+from gateway.api.shared import LIST_LIMIT, Me, about_object, iso, session_dependency
+from workflows.access import visible
 from workflows.models import FaxJob
 
 if TYPE_CHECKING:
@@ -37,10 +38,10 @@ def fax_jobs_router(runtime: Runtime) -> APIRouter:
     session_dep = session_dependency(runtime)
 
     @router.get("/api/fax")
-    def list_fax_jobs(object_type: str | None = None, object_id: int | None = None,
+    def list_fax_jobs(me: Me, object_type: str | None = None, object_id: int | None = None,
                       session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
-        query = about_object(select(FaxJob).order_by(FaxJob.id.desc()).limit(LIST_LIMIT), FaxJob,
-                             object_type, object_id)
+        query = about_object(visible(select(FaxJob).order_by(FaxJob.id.desc()).limit(LIST_LIMIT), FaxJob, me),
+                             FaxJob, object_type, object_id)
         return [fax_json(job) for job in reversed(list(session.scalars(query)))]
 
     return router

@@ -19,10 +19,11 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, get_or_404, iso, session_dependency, timeline_json
+from gateway.api.shared import LIST_LIMIT, Me, iso, session_dependency, timeline_json
 from workflows import fax_order as fax_orders
+from workflows.access import get_visible, visible
 from workflows.errors import NotFound
-from workflows.models import Document, FaxOrder, Order
+from workflows.models import Document, FaxOrder, Order, Supplier
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -62,19 +63,20 @@ def fax_orders_router(runtime: Runtime) -> APIRouter:
     session_dep = session_dependency(runtime)
 
     @router.get("/api/fax-orders")
-    def list_fax_orders(state: str | None = None, session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
-        query = select(FaxOrder).order_by(FaxOrder.id.desc()).limit(LIST_LIMIT)
+    def list_fax_orders(me: Me, state: str | None = None, session: Session = Depends(session_dep)
+                        ) -> list[dict[str, Any]]:
+        query = visible(select(FaxOrder).order_by(FaxOrder.id.desc()).limit(LIST_LIMIT), FaxOrder, me)
         if state:
             query = query.where(FaxOrder.state == state)
         return [fax_order_json(session, f, with_timeline=False) for f in session.scalars(query)]
 
     @router.get("/api/fax-orders/{fax_order_id}")
-    def get_fax_order(fax_order_id: int, session: Session = Depends(session_dep)) -> dict[str, Any]:
-        return fax_order_json(session, get_or_404(session, FaxOrder, fax_order_id, "fax order"))
+    def get_fax_order(fax_order_id: int, me: Me, session: Session = Depends(session_dep)) -> dict[str, Any]:
+        return fax_order_json(session, get_visible(session, FaxOrder, fax_order_id, "fax order", me))
 
     @router.get("/api/fax-orders/{fax_order_id}/pages/{number}")
-    def page_image(fax_order_id: int, number: int, session: Session = Depends(session_dep)) -> Response:
-        found = get_or_404(session, FaxOrder, fax_order_id, "fax order")
+    def page_image(fax_order_id: int, number: int, me: Me, session: Session = Depends(session_dep)) -> Response:
+        found = get_visible(session, FaxOrder, fax_order_id, "fax order", me)
         page = next((p for p in found.reading.get("pages", []) if p["number"] == number), None)
         document = session.get(Document, page["document_id"]) if page else None
         if document is None:
@@ -82,25 +84,26 @@ def fax_orders_router(runtime: Runtime) -> APIRouter:
         return Response(document.data, media_type=document.content_type)
 
     @router.post("/api/fax-orders/{fax_order_id}/accept")
-    def accept(fax_order_id: int, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
+    def accept(fax_order_id: int, me: Me, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
         """Correct and accept: ``{"lines": [{"product_id": 3, "quantity": "2", "item": "ﾄﾏﾄ"}],
         "delivery_date": "2026-11-25", "note": "..."}``; what is left out is taken as read."""
         with runtime.db.transaction() as session:
-            found = get_or_404(session, FaxOrder, fax_order_id, "fax order", lock=True)
+            found = get_visible(session, FaxOrder, fax_order_id, "fax order", me, lock=True)
             fax_orders.accept(session, runtime.settings, found, body or {})
             return fax_order_json(session, found)
 
     @router.post("/api/fax-orders/{fax_order_id}/discard")
-    def discard(fax_order_id: int, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
+    def discard(fax_order_id: int, me: Me, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
         with runtime.db.transaction() as session:
-            found = get_or_404(session, FaxOrder, fax_order_id, "fax order", lock=True)
+            found = get_visible(session, FaxOrder, fax_order_id, "fax order", me, lock=True)
             fax_orders.discard(session, runtime.settings, found, str((body or {}).get("reason") or ""))
             return fax_order_json(session, found)
 
     @router.post("/api/suppliers/{supplier_id}/order-form")
-    def order_form(supplier_id: int, body: dict[str, Any] | None = Body(None)) -> Response:
+    def order_form(supplier_id: int, me: Me, body: dict[str, Any] | None = Body(None)) -> Response:
         """The gateway's own order form listing the supplier's products, for its buyer to fax back."""
         with runtime.db.transaction() as session:
+            get_visible(session, Supplier, supplier_id, "supplier", me)
             form, pdf = fax_orders.issue_form(session, runtime.settings, supplier_id, body or {})
             return Response(pdf, media_type="application/pdf",
                             headers={"Content-Disposition": f'inline; filename="order-form-{form.id}.pdf"',

@@ -6,11 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from gateway.auth import public
+
 
 def health_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/api/health")
+    @public
     def health() -> dict[str, Any]:
         return {"ok": True}
 

@@ -9,10 +9,11 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, document_response, get_or_404, iso, session_dependency, timeline_json
+from gateway.api.shared import LIST_LIMIT, Me, document_response, iso, session_dependency, timeline_json
 from workflows import invitation
+from workflows.access import get_visible, visible
 from workflows.config import Settings
-from workflows.errors import NotFound
+from workflows.errors import InvalidRequest, NotFound
 from workflows.models import Document, Invitation
 
 if TYPE_CHECKING:
@@ -47,26 +48,32 @@ def invitations_router(runtime: Runtime) -> APIRouter:
     session_dep = session_dependency(runtime)
 
     @router.post("/api/invitations", status_code=201)
-    def create_invitation(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def create_invitation(me: Me, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        if me.scoped:
+            issuer = body.get("issuer")
+            if me.issuer is None or not isinstance(issuer, dict) or issuer.get("company") != me.issuer:
+                raise InvalidRequest(f"{me.actor} may invite only as {me.issuer or 'an issuer'}")
         with runtime.db.transaction() as session:
             inv = invitation.create(session, runtime.settings, body)
             return invitation_json(session, runtime.settings, inv)
 
     @router.get("/api/invitations")
-    def list_invitations(state: str | None = None, session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
-        query = select(Invitation).order_by(Invitation.id.desc()).limit(LIST_LIMIT)
+    def list_invitations(me: Me, state: str | None = None, session: Session = Depends(session_dep)
+                         ) -> list[dict[str, Any]]:
+        query = visible(select(Invitation).order_by(Invitation.id.desc()).limit(LIST_LIMIT), Invitation, me)
         if state:
             query = query.where(Invitation.state == state)
         return [invitation_json(session, runtime.settings, inv, with_timeline=False) for inv in session.scalars(query)]
 
     @router.get("/api/invitations/{invitation_id}")
-    def get_invitation(invitation_id: int, session: Session = Depends(session_dep)) -> dict[str, Any]:
-        inv = get_or_404(session, Invitation, invitation_id, "invitation")
+    def get_invitation(invitation_id: int, me: Me, session: Session = Depends(session_dep)) -> dict[str, Any]:
+        inv = get_visible(session, Invitation, invitation_id, "invitation", me)
         return invitation_json(session, runtime.settings, inv)
 
     @router.get("/api/invitations/{invitation_id}/letter")
-    def invitation_letter(invitation_id: int, session: Session = Depends(session_dep)) -> Response:
+    def invitation_letter(invitation_id: int, me: Me, session: Session = Depends(session_dep)) -> Response:
         """The paper letter as sent (fax and postcard invitations)."""
+        get_visible(session, Invitation, invitation_id, "invitation", me)
         document = session.scalars(
             select(Document).where(Document.object_type == invitation.OBJECT_TYPE,
                                    Document.object_id == invitation_id, Document.kind == "letter")
@@ -77,10 +84,10 @@ def invitations_router(runtime: Runtime) -> APIRouter:
         return document_response(document)
 
     @router.post("/api/invitations/{invitation_id}/posted")
-    def invitation_posted(invitation_id: int) -> dict[str, Any]:
+    def invitation_posted(invitation_id: int, me: Me) -> dict[str, Any]:
         """A postcard invitation was printed and posted: it counts as sent (issued → sent)."""
         with runtime.db.transaction() as session:
-            inv = get_or_404(session, Invitation, invitation_id, "invitation", lock=True)
+            inv = get_visible(session, Invitation, invitation_id, "invitation", me, lock=True)
             invitation.posted(session, runtime.settings, inv)
             return invitation_json(session, runtime.settings, inv)
 

@@ -9,8 +9,9 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, get_or_404, iso, session_dependency
+from gateway.api.shared import LIST_LIMIT, Me, iso, session_dependency
 from workflows import inbound
+from workflows.access import get_visible, visible
 from workflows.errors import InvalidRequest, NotFound
 from workflows.models import InboundMessage, InboundStatus, RawBlob
 
@@ -47,8 +48,11 @@ def messages_router(runtime: Runtime) -> APIRouter:
         message_id: str | None = None,
         status: str | None = None,
         session: Session = Depends(session_dep),
+        *,
+        me: Me,
     ) -> list[dict[str, Any]]:
-        query = select(InboundMessage).order_by(InboundMessage.id.desc()).limit(LIST_LIMIT)
+        query = visible(select(InboundMessage).order_by(InboundMessage.id.desc()).limit(LIST_LIMIT),
+                        InboundMessage, me)
         if message_id is not None:
             query = query.where(InboundMessage.message_id == message_id.strip().strip("<>").strip())
         if status:
@@ -56,27 +60,30 @@ def messages_router(runtime: Runtime) -> APIRouter:
         return [inbound_json(row) for row in reversed(list(session.scalars(query)))]
 
     @router.get("/api/messages/{inbound_id}")
-    def get_message(inbound_id: int, session: Session = Depends(session_dep)) -> dict[str, Any]:
-        row = get_or_404(session, InboundMessage, inbound_id, "message")
+    def get_message(inbound_id: int, me: Me, session: Session = Depends(session_dep)) -> dict[str, Any]:
+        row = get_visible(session, InboundMessage, inbound_id, "message", me)
         return inbound_json(row) | {"headers": row.headers}
 
     @router.get("/api/messages/{inbound_id}/raw")
-    def message_raw(inbound_id: int, session: Session = Depends(session_dep)) -> Response:
-        row = session.get(InboundMessage, inbound_id)
-        blob = session.get(RawBlob, row.sha256) if row else None
+    def message_raw(inbound_id: int, me: Me, session: Session = Depends(session_dep)) -> Response:
+        row = get_visible(session, InboundMessage, inbound_id, "message", me)
+        blob = session.get(RawBlob, row.sha256)
         if blob is None:
             raise NotFound(f"message {inbound_id} does not exist")
         return Response(blob.data, media_type="message/rfc822")
 
     @router.get("/api/review")
-    def review_queue(session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
-        query = select(InboundMessage).where(InboundMessage.status == InboundStatus.REVIEW).order_by(InboundMessage.id)
+    def review_queue(me: Me, session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
+        query = (visible(select(InboundMessage), InboundMessage, me)
+                 .where(InboundMessage.status == InboundStatus.REVIEW).order_by(InboundMessage.id))
         return [inbound_json(row) for row in session.scalars(query.limit(LIST_LIMIT))]
 
     @router.post("/api/messages/{inbound_id}/resolve")
-    def resolve_message(inbound_id: int, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def resolve_message(inbound_id: int, me: Me, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         """Apply ``intent`` with what goes with it: ``contact_person`` for an invitation;
         ``quantities`` ({line position: quantity}) and ``delivery_date`` for an order."""
+        with runtime.db.sessions() as session:
+            get_visible(session, InboundMessage, inbound_id, "message", me)
         intent = body.get("intent")
         if not isinstance(intent, str):
             raise InvalidRequest("intent is required")
@@ -87,5 +94,12 @@ def messages_router(runtime: Runtime) -> APIRouter:
                                       if key in body}
         row = inbound.resolve(runtime.db, runtime.settings, inbound_id, intent, details)
         return inbound_json(row)
+
+    @router.post("/api/messages/{inbound_id}/dismiss")
+    def dismiss_message(inbound_id: int, me: Me, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
+        """Not an answer: ``{"reason": "..."}``; the message leaves review as ``ignored``, nothing changes."""
+        with runtime.db.sessions() as session:
+            get_visible(session, InboundMessage, inbound_id, "message", me)
+        return inbound_json(inbound.dismiss(runtime.db, inbound_id, str((body or {}).get("reason") or "")))
 
     return router

@@ -9,8 +9,9 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, document_response, get_or_404, iso, session_dependency, timeline_json
+from gateway.api.shared import LIST_LIMIT, Me, document_response, iso, session_dependency, timeline_json
 from workflows import order as orders
+from workflows.access import get_visible, visible
 from workflows.errors import NotFound
 from workflows.models import Buyer, Order, OrderLine, Supplier
 
@@ -79,15 +80,19 @@ def orders_router(runtime: Runtime) -> APIRouter:
     session_dep = session_dependency(runtime)
 
     @router.post("/api/orders", status_code=201)
-    def place_order(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def place_order(me: Me, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         with runtime.db.transaction() as session:
+            if me.scoped:
+                buyer_id = body.get("buyer_id")
+                get_visible(session, Buyer, buyer_id if isinstance(buyer_id, int) else 0, "buyer", me)
             return order_json(session, orders.create(session, runtime.settings, body))
 
     @router.get("/api/orders")
     def list_orders(state: str | None = None, buyer_id: int | None = None, undelivered: bool = False,
-                    flagged: bool = False, session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
+                    flagged: bool = False, session: Session = Depends(session_dep), *, me: Me
+                    ) -> list[dict[str, Any]]:
         """Orders, newest first; ``undelivered=true``: those with items not (fully) delivered yet."""
-        query = select(Order).order_by(Order.id.desc()).limit(LIST_LIMIT)
+        query = visible(select(Order).order_by(Order.id.desc()).limit(LIST_LIMIT), Order, me)
         if state:
             query = query.where(Order.state == state)
         if buyer_id is not None:
@@ -100,33 +105,34 @@ def orders_router(runtime: Runtime) -> APIRouter:
         return [o for o in found if o["undelivered"]] if undelivered else found
 
     @router.get("/api/orders/{order_id}")
-    def get_order(order_id: int, session: Session = Depends(session_dep)) -> dict[str, Any]:
-        return order_json(session, get_or_404(session, Order, order_id, "order"))
+    def get_order(order_id: int, me: Me, session: Session = Depends(session_dep)) -> dict[str, Any]:
+        return order_json(session, get_visible(session, Order, order_id, "order", me))
 
     @router.post("/api/orders/{order_id}/reorder", status_code=201)
-    def reorder(order_id: int, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
+    def reorder(order_id: int, me: Me, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
         with runtime.db.transaction() as session:
-            previous = get_or_404(session, Order, order_id, "order")
+            previous = get_visible(session, Order, order_id, "order", me)
             return order_json(session, orders.reorder(session, runtime.settings, previous, body or {}))
 
     @router.post("/api/orders/{order_id}/ship")
-    def ship(order_id: int, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
+    def ship(order_id: int, me: Me, body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
         """Shipped (出荷済): the delivery note (納品書) is made and the buyer told."""
         with runtime.db.transaction() as session:
-            order = get_or_404(session, Order, order_id, "order", lock=True)
+            order = get_visible(session, Order, order_id, "order", me, lock=True)
             orders.ship(session, runtime.settings, order, orders.date_from((body or {}).get("shipped_on")))
             return order_json(session, order)
 
     @router.post("/api/orders/{order_id}/inspection")
-    def inspect(order_id: int, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def inspect(order_id: int, me: Me, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         """Inspection (検品): ``{"lines": [{"position": 1, "delivered_quantity": "3"}, ...]}``."""
         with runtime.db.transaction() as session:
-            order = get_or_404(session, Order, order_id, "order", lock=True)
+            order = get_visible(session, Order, order_id, "order", me, lock=True)
             orders.inspect(session, runtime.settings, order, body)
             return order_json(session, order)
 
     @router.get("/api/orders/{order_id}/documents/{kind}")
-    def document(order_id: int, kind: str, session: Session = Depends(session_dep)) -> Response:
+    def document(order_id: int, kind: str, me: Me, session: Session = Depends(session_dep)) -> Response:
+        get_visible(session, Order, order_id, "order", me)
         found = orders.latest_document(session, order_id, kind) if kind in DOCUMENT_KINDS else None
         if found is None:
             raise NotFound(f"order {order_id} has no {kind}")

@@ -9,7 +9,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, about_object, get_or_404, iso, session_dependency
+from gateway.api.shared import LIST_LIMIT, Me, about_object, iso, session_dependency
+from workflows.access import get_visible, visible
 from workflows.models import OutboundMessage
 
 if TYPE_CHECKING:
@@ -45,16 +46,18 @@ def outbox_router(runtime: Runtime) -> APIRouter:
         object_id: int | None = None,
         to: str | None = None,
         session: Session = Depends(session_dep),
+        *,
+        me: Me,
     ) -> list[dict[str, Any]]:
-        query = about_object(select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(LIST_LIMIT),
-                             OutboundMessage, object_type, object_id)
+        query = about_object(visible(select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(LIST_LIMIT),
+                                     OutboundMessage, me), OutboundMessage, object_type, object_id)
         if to:
             query = query.where(OutboundMessage.to_addr == to)
         return [outbound_json(row) for row in reversed(list(session.scalars(query)))]
 
     @router.get("/api/outbox/{outbound_id}/raw")
-    def outbox_raw(outbound_id: int, session: Session = Depends(session_dep)) -> Response:
-        row = get_or_404(session, OutboundMessage, outbound_id, "outbound message")
+    def outbox_raw(outbound_id: int, me: Me, session: Session = Depends(session_dep)) -> Response:
+        row = get_visible(session, OutboundMessage, outbound_id, "outbound message", me)
         return Response(row.raw, media_type="message/rfc822")
 
     return router

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+from fastapi import Depends
 from fastapi.responses import Response
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from workflows.errors import NotFound
+from gateway.auth import current_principal
+from workflows.access import Principal
 from workflows.models import Document
 from workflows.timeline import event_json, timeline
 
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
 
 # Lists stop here, newest first, so that one request stays cheap however large the tables grow.
 LIST_LIMIT = 500
+
+# Who is asking: every handler that reads or changes rows takes it, to see only what it may.
+Me = Annotated[Principal, Depends(current_principal)]
 
 Row = TypeVar("Row")
 Query = TypeVar("Query", bound=Select[Any])
@@ -45,14 +50,6 @@ def iso(value: date | None) -> str | None:
 def timeline_json(session: Session, object_type: str, object_id: int) -> list[dict[str, Any]]:
     """What happened to the object, oldest first, as every detail answer carries it."""
     return [event_json(e) for e in timeline(session, object_type, object_id)]
-
-
-def get_or_404(session: Session, model: type[Row], row_id: int, what: str, *, lock: bool = False) -> Row:
-    """The row, or ``NotFound("WHAT ID does not exist")``; ``lock``: SELECT ... FOR UPDATE."""
-    row = session.get(model, row_id, with_for_update=lock)
-    if row is None:
-        raise NotFound(f"{what} {row_id} does not exist")
-    return row
 
 
 def document_response(document: Document) -> Response:

@@ -4,43 +4,17 @@ from __future__ import annotations
 
 import random
 import uuid
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import GatewayProcess, wait_for
+from harness import GatewayProcess, fax_delivery, sample_shop, wait_for
 from samples import fax_orders as samples
 from workflows import clock
 
 pytestmark = pytest.mark.slow
 SAMPLES = Path(__file__).parents[2] / "samples" / "fax_orders"
-
-
-def shop(gw: GatewayProcess, fax: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A buyer faxing from ``fax``, with the samples' supplier and its products."""
-    tag = uuid.uuid4().hex[:8]
-    buyer = dict(gw.api("POST", "/api/buyers", json={
-        "name": f"食堂 {tag}", "email": f"orders-{tag}@shokudo.example", "fax": fax,
-        "delivery_addresses": [{"name": "本店", "address": "東京都台東区1-2-3"}]}))
-    supplier = dict(gw.api("POST", f"/api/buyers/{buyer['id']}/suppliers", json={
-        "name": samples.SUPPLIER_NAME, "channel": "fax", "fax": samples.SUPPLIER_FAX_LOCAL}))
-    for product in samples.PRODUCTS:
-        gw.api("PUT", f"/api/suppliers/{supplier['id']}/products",
-               json={"name": product.name, "unit": product.unit, "unit_price": product.price})
-    return buyer, supplier
-
-
-def fax_delivery(gw: GatewayProcess, data: bytes, filename: str, content_type: str, sender: str) -> None:
-    message = EmailMessage()
-    message["From"] = "fax@faxservice.example"
-    message["To"] = f"fax-orders@{gw.domain}"
-    message["Subject"] = f"FAX受信 送信元:{sender}"
-    message.set_content("FAXを受信しました。")
-    maintype, subtype = content_type.split("/")
-    message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    gw.send(message.as_bytes(), rcpt=f"fax-orders@{gw.domain}", mail_from="fax@faxservice.example")
 
 
 def wait_fax_order(gw: GatewayProcess, sender: str, count: int = 1) -> dict[str, Any]:
@@ -53,7 +27,7 @@ def wait_fax_order(gw: GatewayProcess, sender: str, count: int = 1) -> dict[str,
 
 def test_a_text_layer_fax_order_over_smtp_is_placed_and_confirmed_by_fax(gw: GatewayProcess) -> None:
     number = f"03-77{uuid.uuid4().int % 100:02d}-{uuid.uuid4().int % 10000:04d}"
-    buyer, supplier = shop(gw, number)
+    buyer, supplier = sample_shop(gw, number)
     # A sheet naming every product as the master does (other spellings are the review tests' business).
     made = (samples.make_order(random.Random(seed), "ruled", received_at=clock.now(), line_count=3)
             for seed in range(500))
@@ -79,7 +53,7 @@ def test_a_text_layer_fax_order_over_smtp_is_placed_and_confirmed_by_fax(gw: Gat
 
 def test_a_faxed_two_page_tiff_is_one_fax_order_with_its_pages_and_fields_for_review(gw: GatewayProcess) -> None:
     number = f"03-66{uuid.uuid4().int % 100:02d}-{uuid.uuid4().int % 10000:04d}"
-    shop(gw, number)
+    sample_shop(gw, number)
     data = (SAMPLES / "05-two-page-scan.tif").read_bytes()
 
     fax_delivery(gw, data, "05-two-page-scan.tif", "image/tiff", number)

@@ -59,8 +59,8 @@ def test_a_fax_invitation_is_faxed_as_a_letter_with_credentials(gw: GatewayProce
     assert len(temp_id) == 8 and len(temp_password) == 8
     assert not gw.outbox(object_type="invitation", object_id=inv["id"])  # paper only, no mail
     assert any(e["kind"] == "fax" for e in got["timeline"])
-    console = gw.http.get("/").text
-    assert "Fax jobs" in console and f"/api/invitations/{inv['id']}/letter" in console
+    assert f"/outbox/fax/{job['id']}/document" in gw.http.get("/outbox", params={"channel": "fax"}).text
+    assert f"/api/invitations/{inv['id']}/letter" in gw.http.get(f"/invitations/{inv['id']}").text
 
 
 def test_a_right_pair_in_any_layout_redeems_and_answers(gw: GatewayProcess) -> None:

@@ -2,56 +2,22 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
-from gateway.api.catalog import catalog_router
-from gateway.runtime import Runtime
-from harness import private_database
 from samples.compose import SAMPLES
-from workflows.config import load_settings
-from workflows.errors import InvalidRequest, NotFound
-
-with warnings.catch_warnings():
-    # Starlette asks for its httpx fork, which the project does not install; httpx works the same here.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
-    from fastapi.testclient import TestClient
+from webapp import TestClient, WebApp
 
 BUYER = {"name": "レストラン山田", "email": "order@yamada.example", "phone": "03-5555-0101",
          "delivery_addresses": [{"name": "本店", "postal_code": "100-0005", "address": "東京都千代田区丸の内1-1-1"}]}
 
 
 @pytest.fixture
-def client(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """The router mounted as gateway.web mounts it, with the app's two error handlers."""
-    monkeypatch.setenv("TORII_HOME", str(tmp_path / "home"))
-    with private_database(tmp_path) as database_url:
-        runtime = Runtime(replace(load_settings(), database_url=database_url, redis_url=redis_url,
-                                  redis_namespace=f"catalog-{tmp_path.name}"))
-        runtime.db.create_schema()
-        app = FastAPI()
-
-        @app.exception_handler(InvalidRequest)
-        def _invalid(_request: Request, exc: InvalidRequest) -> JSONResponse:
-            return JSONResponse({"error": str(exc)}, status_code=422)
-
-        @app.exception_handler(NotFound)
-        def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
-            return JSONResponse({"error": str(exc)}, status_code=404)
-
-        app.include_router(catalog_router(runtime))
-        try:
-            with TestClient(app) as test_client:
-                yield test_client
-        finally:
-            runtime.close()
+def client(web: WebApp) -> TestClient:
+    """The whole web app, called with an admin token."""
+    return web.api("admin")
 
 
 def created(client: TestClient, path: str, body: Mapping[str, object]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ The package is where the gateway's workers and API find it, so it names ``proces
 forms and orders), ``answers`` (read, apply, resolve) and ``pipeline`` (the order of steps).
 """
 
-from workflows.inbound.answers import resolve
+from workflows.inbound.answers import dismiss, resolve
 from workflows.inbound.pipeline import process
 
-__all__ = ["process", "resolve"]
+__all__ = ["dismiss", "process", "resolve"]

@@ -99,11 +99,7 @@ def resolve(db: Database, settings: Settings, inbound_id: int, intent: str,
             details: Mapping[str, object] | None = None) -> InboundMessage:
     """An operator decides a message in review: apply ``intent`` (with its details) to its object."""
     with db.transaction() as session:
-        row = session.get(InboundMessage, inbound_id, with_for_update=True)
-        if row is None:
-            raise NotFound(f"message {inbound_id} does not exist")
-        if row.status != InboundStatus.REVIEW:
-            raise InvalidRequest(f"message {inbound_id} is {row.status}, not in review")
+        row = _in_review(session, inbound_id)
         if not row.object_type or not row.object_id:
             raise InvalidRequest(f"message {inbound_id} belongs to no object; nothing to apply")
         spec = WORKFLOWS[row.object_type]
@@ -115,4 +111,30 @@ def resolve(db: Database, settings: Settings, inbound_id: int, intent: str,
             raise InvalidRequest(refused.reason) from refused
         row.status = InboundStatus.RESOLVED
         row.reason = f"{row.reason}; resolved by an operator: {intent}"
+        return row
+
+
+def _in_review(session: Session, inbound_id: int) -> InboundMessage:
+    row = session.get(InboundMessage, inbound_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"message {inbound_id} does not exist")
+    if row.status != InboundStatus.REVIEW:
+        raise InvalidRequest(f"message {inbound_id} is {row.status}, not in review")
+    return row
+
+
+def dismiss(db: Database, inbound_id: int, reason: str) -> InboundMessage:
+    """An operator decides a message in review is no answer at all: it changes nothing and leaves the queue.
+
+    Also the way out for a message in review that belongs to no object (a form naming an unknown
+    invitation), which no intent can be applied to.
+    """
+    reason = " ".join(reason.split())[:500] or "not an answer"
+    with db.transaction() as session:
+        row = _in_review(session, inbound_id)
+        row.status = InboundStatus.IGNORED
+        row.reason = f"{row.reason}; dismissed by an operator: {reason}"
+        if row.object_type and row.object_id:
+            record(session, row.object_type, row.object_id, "review", f"not an answer: {reason}",
+                   inbound_id=row.id)
         return row

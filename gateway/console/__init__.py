@@ -1,0 +1,26 @@
+"""The operator console: server-rendered pages over the same rows and domain calls as the API.
+
+``login`` lets operators in and out; every other screen needs a session (``gateway.auth``) and shows
+only what its operator may see (``workflows.access``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter
+
+from gateway.console.lists import lists_router
+from gateway.console.login import login_router
+from gateway.console.review import review_router
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
+
+
+def console_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter()
+    router.include_router(login_router(runtime))
+    router.include_router(review_router(runtime))
+    router.include_router(lists_router(runtime))
+    return router
