@@ -111,7 +111,7 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="torii-bench-fax-orders-"))
     db = Database(f"sqlite:///{home / 'bench.sqlite3'}")
-    db.create_schema()
+    db.upgrade_schema()
     settings = replace(load_settings(), home=home, database_url=db.url, mail_domain="torii.bench",
                        fax_order_address="fax-orders@torii.bench")
     catalog(db, taught=args.taught)

@@ -59,7 +59,7 @@ def main() -> None:
         try:
             with private_database(tmp) as db_url:
                 db = Database(db_url)
-                db.create_schema()
+                db.upgrade_schema()
                 try:
                     run(server, db, redis.Redis.from_url(redis_url), args)
                 finally:

@@ -9,6 +9,7 @@
     torii diagram   print a workflow's state machine as a Mermaid diagram
     torii user      operator accounts (``gateway.cli_accounts``)
     torii token     API tokens
+    torii db        schema migrations: upgrade, current, revision (``gateway.cli_db``)
 
 (``./torii demo`` runs ``samples/demo.py``: ``up`` plus a partner conversation played over real SMTP.)
 """
@@ -34,9 +35,12 @@ import uvicorn
 
 from gateway import intake
 from gateway.cli_accounts import add_account_commands
+from gateway.cli_db import add_db_commands
 from gateway.faxin import wrap_file
 from gateway.imap.config import MailboxConfig, mailboxes_from_env
 from gateway.imap.threads import start_pollers
+from gateway.logs import configure_logging
+from gateway.metrics import use_multiprocess_dir
 from gateway.redisproc import RedisServer
 from gateway.runtime import Runtime, SweepLoop
 from gateway.smtpd import IntakeHandler, SmtpServer, tls_context
@@ -45,15 +49,6 @@ from parsers.fax_sender import fax_file_type
 from workflows.config import Settings, load_settings
 
 log = logging.getLogger("torii")
-
-
-def configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("dramatiq", "mail.log", "uvicorn.access", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 class StopSignal:
@@ -114,6 +109,7 @@ class WebServer:
             port=runtime.settings.http_port,
             log_level="warning",
             access_log=False,
+            log_config=None,  # its records go to the root handler: Torii's format, JSON too
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="torii-web", daemon=True)
@@ -192,9 +188,11 @@ def gateway(settings: Settings, *, smtp: bool = True, web: bool = True, workers:
         settings = stack.enter_context(redis_for(settings))
         runtime = Runtime(settings)
         stack.callback(runtime.close)
-        runtime.db.create_schema()
+        runtime.db.upgrade_schema()
         running = Gateway(runtime)
         if workers:
+            # The workers observe the work, this process serves /metrics: they share a directory.
+            use_multiprocess_dir(settings.home / "metrics")
             running.workers = WorkerProcesses(settings, workers)
             running.workers.start()
             stack.callback(running.workers.stop)
@@ -247,7 +245,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
     _require_redis(settings, "worker")
     mailboxes = imap_mailboxes(settings, "worker")
     runtime = Runtime(settings)
-    runtime.db.create_schema()
+    runtime.db.upgrade_schema()
     worker = dramatiq.Worker(runtime.broker, worker_threads=settings.worker_threads)
     worker.start()
     sweeper = SweepLoop(runtime)
@@ -272,7 +270,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     settings = load_settings()
     with redis_for(settings) as settings:
         runtime = Runtime(settings)
-        runtime.db.create_schema()
+        runtime.db.upgrade_schema()
         for name in args.files:
             raw = Path(name).read_bytes()
             if fax_file_type(raw) is not None:  # a faxed order as a file: as its fax service would deliver it
@@ -326,6 +324,7 @@ def main(argv: list[str] | None = None) -> None:
             p.add_argument("workflow", nargs="?", default="invitation")
         p.set_defaults(run=_fn)
     add_account_commands(sub)
+    add_db_commands(sub)
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     args.run(args)

@@ -49,7 +49,7 @@ def _operator(session: Session, name: str) -> Operator:
 
 def cmd_user(args: argparse.Namespace) -> None:
     db = Database(load_settings().database_url)
-    db.create_schema()
+    db.upgrade_schema()
     try:
         with db.transaction() as session:
             if args.action == "add":
@@ -79,7 +79,7 @@ def cmd_user(args: argparse.Namespace) -> None:
 
 def cmd_token(args: argparse.Namespace) -> None:
     db = Database(load_settings().database_url)
-    db.create_schema()
+    db.upgrade_schema()
     try:
         with db.transaction() as session:
             if args.action == "create":

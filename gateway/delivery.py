@@ -14,6 +14,8 @@ import logging
 from datetime import timedelta
 
 from gateway.fax import FaxJobRequest, FaxTransport
+from gateway.logs import bind_log_context
+from gateway.metrics import count_outbound
 from gateway.transports import Envelope, MailTransport
 from parsers.fax_report import FaxFailure
 from workflows import clock
@@ -40,6 +42,7 @@ def _claim(db: Database, settings: Settings, outbound_id: int) -> Envelope | Non
         lease = timedelta(seconds=settings.delivery_lease)
         if row.status == OutboundStatus.SENDING and row.claimed_at and row.claimed_at > now - lease:
             return None
+        bind_log_context(object_type=row.object_type, object_id=row.object_id)
         row.status = OutboundStatus.SENDING
         row.claimed_at = now
         row.attempts += 1
@@ -53,11 +56,14 @@ def deliver(db: Database, settings: Settings, transport: MailTransport, outbound
     try:
         transport.send(envelope)
     except TemporaryDeliveryError as exc:
+        count_outbound("mail", "retrying")
         _finish(db, settings, outbound_id, OutboundStatus.QUEUED, str(exc))
         raise
     except PermanentDeliveryError as exc:
+        count_outbound("mail", "failed")
         _finish(db, settings, outbound_id, OutboundStatus.FAILED, str(exc))
         return
+    count_outbound("mail", "sent")
     _finish(db, settings, outbound_id, OutboundStatus.SENT, None)
 
 
@@ -90,6 +96,7 @@ def send_fax(db: Database, settings: Settings, transport: FaxTransport, job_id: 
         job = session.get(FaxJob, job_id, with_for_update=True)
         if job is None or job.status != FaxStatus.QUEUED or job.next_attempt_at > clock.now():
             return  # done, in progress, or not due yet (the sweep brings it back when it is)
+        bind_log_context(object_type=job.object_type, object_id=job.object_id)
         job.status = FaxStatus.SENDING
         job.claimed_at = clock.now()
         job.attempts += 1
@@ -103,6 +110,7 @@ def send_fax(db: Database, settings: Settings, transport: FaxTransport, job_id: 
             assert job is not None
             finish_attempt(session, job, ok=False, failure=failure, detail=str(exc), backoff=settings.fax_retry_backoff)
             after_fax(session, settings, job)
+        count_outbound("fax", "retrying" if job.status == FaxStatus.QUEUED else "failed")
         return
     with db.transaction() as session:
         job = session.get(FaxJob, job_id, with_for_update=True)
@@ -115,3 +123,4 @@ def send_fax(db: Database, settings: Settings, transport: FaxTransport, job_id: 
         else:
             finish_attempt(session, job, ok=True, failure=None, detail=reference)
             after_fax(session, settings, job)
+    count_outbound("fax", "handed_over" if transport.reports_by_mail else "sent")

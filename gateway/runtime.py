@@ -12,25 +12,35 @@ import threading
 from dataclasses import replace
 
 import dramatiq
+import httpx
 import redis
 
 from gateway.broker import make_broker
 from gateway.delivery import deliver, send_fax
 from gateway.dkim import DkimSigner
 from gateway.fax import EmailToFaxTransport, FaxSpoolTransport, FaxTransport
+from gateway.logs import log_context
+from gateway.metrics import install_observers, observe_webhook_attempt, process_observed
 from gateway.senderauth import make_verifier
 from gateway.sweep import SweepResult, sweep
 from gateway.transports import MailTransport, transport_from_env
-from workflows import inbound
+from gateway.webhooks import deliver_webhook
+from workflows import clock, inbound
 from workflows.config import Settings
 from workflows.db import Database
 from workflows.models import FaxJob, Order, OutboundMessage
 from workflows.order.follow_up import remind
+from workflows.registration import Registration
+from workflows.registration.timers import run_timer
+from workflows.webhooks import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
 INBOUND_QUEUE = "inbound"
 OUTBOUND_QUEUE = "outbound"
+# Webhooks wait on the platform's endpoints (up to the timeout each): their own queue, so a slow
+# endpoint never holds up the mail and faxes to partners.
+WEBHOOK_QUEUE = "webhooks"
 
 
 def fax_transport_from_settings(settings: Settings, mail: MailTransport) -> FaxTransport:
@@ -50,8 +60,11 @@ class Runtime:
                   if settings.dkim_sign_key else None)
         self.transport = transport or transport_from_env(settings.spool_dir, settings.smtp_url, signer)
         self.db = Database(settings.database_url,
-                           dispatch={OutboundMessage: self.enqueue_outbound, FaxJob: self.enqueue_fax})
+                           dispatch={OutboundMessage: self.enqueue_outbound, FaxJob: self.enqueue_fax,
+                                     WebhookDelivery: self.enqueue_webhook})
+        self.http = httpx.Client(follow_redirects=False)
         self.verify_sender = make_verifier(settings)
+        install_observers()
         self.fax_transport = fax_transport_from_settings(settings, self.transport)
         self.send_fax = dramatiq.Actor(
             self._send_fax, broker=self.broker, actor_name="send_fax",
@@ -70,27 +83,56 @@ class Runtime:
             queue_name=OUTBOUND_QUEUE, priority=0, options={"max_retries": 12, "min_backoff": 5000},
         )
 
+        self.registration_timer = dramatiq.Actor(
+            self._registration_timer, broker=self.broker, actor_name="registration_timer",
+            queue_name=OUTBOUND_QUEUE, priority=0, options={"max_retries": 5},
+        )
+        self.deliver_webhook = dramatiq.Actor(
+            self._deliver_webhook, broker=self.broker, actor_name="deliver_webhook",
+            queue_name=WEBHOOK_QUEUE, priority=0, options={"max_retries": 3},
+        )
+
     @classmethod
     def with_redis_url(cls, settings: Settings, redis_url: str) -> Runtime:
         return cls(replace(settings, redis_url=redis_url))
 
+    # Each actor names what it works on for the log lines of its task (gateway.logs).
     def _process_inbound(self, inbound_id: int) -> None:
-        inbound.process(self.db, self.settings, inbound_id, self.verify_sender)
+        with log_context(inbound_id=inbound_id):
+            process_observed(self.db, inbound_id,
+                             lambda: inbound.process(self.db, self.settings, inbound_id, self.verify_sender))
 
     def _deliver(self, outbound_id: int) -> None:
-        deliver(self.db, self.settings, self.transport, outbound_id)
+        with log_context(outbound_id=outbound_id):
+            deliver(self.db, self.settings, self.transport, outbound_id)
+
+    def _deliver_webhook(self, delivery_id: int) -> None:
+        with log_context(webhook_delivery_id=delivery_id):
+            deliver_webhook(self.db, self.settings, self.http, delivery_id, self.retry_webhook,
+                            observe=observe_webhook_attempt)
 
     def _send_fax(self, job_id: int) -> None:
-        send_fax(self.db, self.settings, self.fax_transport, job_id)
+        with log_context(fax_job_id=job_id):
+            send_fax(self.db, self.settings, self.fax_transport, job_id)
 
     def _order_timer(self, order_id: int) -> None:
-        with self.db.transaction() as session:
+        with log_context(object_type="order", object_id=order_id), self.db.transaction() as session:
             order = session.get(Order, order_id, with_for_update=True)
             if order is not None and remind(session, self.settings, order):
                 log.info("order %s: no answer by its deadline; supplier reminded, buyer told", order_id)
 
     def enqueue_order_timer(self, order_id: int) -> None:
         self.order_timer.send(order_id)
+
+    def _registration_timer(self, registration_id: int) -> None:
+        with log_context(object_type="registration", object_id=registration_id), self.db.transaction() as session:
+            found = session.get(Registration, registration_id, with_for_update=True)
+            fired = run_timer(session, self.settings, found, clock.now()) if found is not None else None
+        if fired:
+            log.info("registration %s: %s", registration_id, fired)
+
+    def enqueue_registration_timer(self, registration_id: int) -> None:
+        self.registration_timer.send(registration_id)
 
     def enqueue_fax(self, job_id: int) -> None:
         self.send_fax.send(job_id)
@@ -101,14 +143,21 @@ class Runtime:
     def enqueue_outbound(self, outbound_id: int) -> None:
         self.deliver.send(outbound_id)
 
+    def enqueue_webhook(self, delivery_id: int) -> None:
+        self.deliver_webhook.send(delivery_id)
+
+    def retry_webhook(self, delivery_id: int, seconds: float) -> None:
+        self.deliver_webhook.send_with_options(args=(delivery_id,), delay=round(seconds * 1000))
+
     def sweep_once(self) -> SweepResult:
         return sweep(self.db, self.settings, self.enqueue_inbound, self.enqueue_outbound, self.enqueue_fax,
-                     self.enqueue_order_timer)
+                     self.enqueue_order_timer, self.enqueue_webhook, self.enqueue_registration_timer)
 
     def close(self) -> None:
         close_transport = getattr(self.transport, "close", None)
         if callable(close_transport):
             close_transport()  # relay connections get their QUIT
+        self.http.close()
         self.broker.close()
         self.db.dispose()
 

@@ -20,6 +20,8 @@ from workflows.config import Settings
 from workflows.db import Database
 from workflows.models import FaxJob, FaxStatus, InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
 from workflows.order.follow_up import overdue_ids
+from workflows.registration import timers as registration_timers
+from workflows.webhooks import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ class SweepResult:
     outbound: int
     fax: int = 0
     timers: int = 0
+    webhooks: int = 0
 
 
 def sweep(
@@ -41,6 +44,8 @@ def sweep(
     enqueue_outbound: Callable[[int], None],
     enqueue_fax: Callable[[int], None] | None = None,
     enqueue_order_timer: Callable[[int], None] | None = None,
+    enqueue_webhook: Callable[[int], None] | None = None,
+    enqueue_registration_timer: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Enqueue what is pending, and the timers that are due (orders past their answer deadline)."""
     now = clock.now()
@@ -74,6 +79,8 @@ def sweep(
             .order_by(FaxJob.id).limit(BATCH)
         )) if enqueue_fax else []
         timers = overdue_ids(session, now, BATCH) if enqueue_order_timer else []
+        registrations = registration_timers.due_ids(session, now, BATCH) if enqueue_registration_timer else []
+        webhooks = deliveries.due_ids(session, stale, BATCH) if enqueue_webhook else []
     for inbound_id in inbound:
         enqueue_inbound(inbound_id)
     for job_id in fax:
@@ -84,8 +91,16 @@ def sweep(
     for order_id in timers:
         assert enqueue_order_timer is not None
         enqueue_order_timer(order_id)
-    if inbound or outbound or fax:
-        log.warning("sweep: enqueued %d inbound, %d outbound and %d fax items", len(inbound), len(outbound), len(fax))
-    if timers:
-        log.info("sweep: %d orders past their answer deadline", len(timers))
-    return SweepResult(len(inbound), len(outbound), len(fax), len(timers))
+    for registration_id in registrations:
+        assert enqueue_registration_timer is not None
+        enqueue_registration_timer(registration_id)
+    for delivery_id in webhooks:
+        assert enqueue_webhook is not None
+        enqueue_webhook(delivery_id)
+    if inbound or outbound or fax or webhooks:
+        log.warning("sweep: enqueued %d inbound, %d outbound, %d fax items and %d webhooks", len(inbound),
+                    len(outbound), len(fax), len(webhooks))
+    if timers or registrations:
+        log.info("sweep: %d orders past their answer deadline, %d registration timers due", len(timers),
+                 len(registrations))
+    return SweepResult(len(inbound), len(outbound), len(fax), len(timers) + len(registrations), len(webhooks))

@@ -22,12 +22,17 @@ from gateway.api.health import health_router
 from gateway.api.invitations import invitations_router
 from gateway.api.locks import locks_router
 from gateway.api.messages import messages_router
+from gateway.api.metrics import metrics_router
 from gateway.api.orders import orders_router
 from gateway.api.outbox import outbox_router
+from gateway.api.registrations import registrations_router
+from gateway.api.webhooks import webhooks_router
 from gateway.auth import Forbidden, Unauthenticated, authorizer
 from gateway.console import console_router
 from gateway.console.login import login_page
 from gateway.console.pages import STATIC_DIR, render
+from gateway.openapi import documented_schema
+from gateway.register_pages import register_router
 from gateway.runtime import Runtime
 from workflows.errors import InvalidRequest, NotFound, TransitionRefused
 
@@ -106,19 +111,23 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi() -> dict[str, Any]:
-        return app.openapi()
+        return documented_schema(app)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(catalog_router(runtime))
     app.include_router(orders_router(runtime))
     app.include_router(fax_orders_router(runtime))
-    app.include_router(health_router())
+    app.include_router(health_router(runtime))
+    app.include_router(metrics_router(runtime))
     app.include_router(invitations_router(runtime))
     app.include_router(fax_jobs_router(runtime))
     app.include_router(locks_router(runtime))
     app.include_router(outbox_router(runtime))
     app.include_router(messages_router(runtime))
-    app.include_router(console_router(runtime))
+    app.include_router(webhooks_router(runtime))
+    app.include_router(registrations_router(runtime))
+    app.include_router(console_router(runtime), include_in_schema=False)  # pages, not API
+    app.include_router(register_router(runtime), include_in_schema=False)
     return app
 
 

@@ -70,13 +70,3 @@ def fold_compact(s: str) -> str:
 
     return _WHITESPACE.sub(space, text)
 
-
-# Legal forms as written in full, abbreviated in brackets, or as one enclosed character (㈱ folds to (株) by NFKC).
-_LEGAL_FORMS = re.compile(r"株式会社|有限会社|合同会社|合資会社|合名会社|一般社団法人|一般財団法人|"
-                          r"社会福祉法人|医療法人|\((?:株|有|同|資|名|社|財|医)\)|(?:co\.?,?\s*)?ltd\.?|inc\.?|corp(?:oration)?\.?|k\.?k\.?(?![a-z])|"
-                          r"llc|g\.?k\.?(?![a-z])")
-
-
-def company_key(s: str) -> str:
-    """A company's name without its legal form: 株式会社さくら食堂, (株)さくら食堂 and ㈱さくら食堂 are one."""
-    return name_key(_LEGAL_FORMS.sub("", normalize_text(s).casefold()))

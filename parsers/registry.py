@@ -19,9 +19,10 @@ from parsers.mime.parsed_mail import ParsedMail
 from parsers.order_reply.answer import LineRef
 from parsers.order_reply.reader import read_order_answer
 from parsers.quotes import reply_text
+from parsers.registration_form import read_fields
 
-__all__ = ["ParseContext", "ParseResult", "Parser", "InvitationReplyParser", "OrderReplyParser", "REGISTRY",
-           "choose"]
+__all__ = ["ParseContext", "ParseResult", "Parser", "InvitationReplyParser", "OrderReplyParser",
+           "RegistrationReplyParser", "REGISTRY", "choose"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class ParseContext:
     written_on: date
     # Orders: the lines ordered.
     order_lines: tuple[LineRef, ...] = ()
+    # Registrations: what the reply is awaited for ("application" from the applicant, else the wholesaler's answer).
+    awaiting: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,32 @@ class OrderReplyParser:
         )
 
 
-REGISTRY: tuple[Parser, ...] = (InvitationReplyParser(), OrderReplyParser())
+class RegistrationReplyParser:
+    """A reply about a company ID application: the applicant's filled-in form, or the wholesaler's approval
+    (承認 / 非承認, read like an invitation's answer, the lines after it as the reason)."""
+
+    name = "registration_reply"
+
+    def score(self, ctx: ParseContext) -> float:
+        return 1.0 if ctx.object_type == "registration" else 0.0
+
+    def parse(self, ctx: ParseContext) -> ParseResult:
+        text = reply_text(ctx.mail, ctx.known_texts)
+        if ctx.awaiting == "application":
+            fields = read_fields(ctx.mail.text)
+            return ParseResult(parser=self.name, confidence=1.0 if fields else 0.2,
+                               reasons=() if fields else ("no field of the application form was filled in",),
+                               data={"intent": "apply", "fields": fields, "reply_text": text[:MAX_REPLY_TEXT]})
+        answer = read_invitation_answer(text, subject=ctx.mail.subject)
+        intent = {"approve": "approve", "reject": "reject"}.get(answer.intent.value if answer.intent else "")
+        reasons = answer.reasons if intent or answer.intent is None else (*answer.reasons, "neither 承認 nor 非承認")
+        reason = "\n".join(line for line in text.split("\n")[1:] if line.strip()).strip()
+        return ParseResult(parser=self.name, confidence=answer.confidence if intent else 0.0, reasons=reasons,
+                           data={"intent": intent, "reason": reason[:500], "evidence": answer.evidence,
+                                 "reply_text": text[:MAX_REPLY_TEXT]})
+
+
+REGISTRY: tuple[Parser, ...] = (InvitationReplyParser(), OrderReplyParser(), RegistrationReplyParser())
 
 
 def choose(ctx: ParseContext, registry: Sequence[Parser] = REGISTRY) -> Parser | None:

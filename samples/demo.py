@@ -5,6 +5,8 @@ Creates an issuer's invitations for the partners in samples/partners.json, waits
 for the invitation mails to leave, then delivers the replies in samples/replies/
 (their placeholders filled with each invitation's live reply address and
 Message-ID) and prints where every invitation ended and what mail went out.
+Orders follow (``play_orders``), then registrations for company IDs with the
+mails in samples/registration/ (``samples.demo_registration``).
 """
 
 from __future__ import annotations
@@ -182,8 +184,13 @@ def run_demo(settings: Settings) -> bool:
     invitations["hokkai"] = fax_inv
 
     ok, order_ids = play_orders(api, settings, run)
+    # Imported here: samples.demo_registration plays with this module's helpers.
+    from samples.demo_registration import play_registrations
 
-    print("\n== 5. Where every invitation ended")
+    registered, registration_ids = play_registrations(api, settings, run)
+    ok &= registered
+
+    print("\n== 6. Where every invitation ended")
     final = {key: api.get(f"/api/invitations/{inv['id']}").json() for key, inv in invitations.items()}
     expected = {item["partner"]: item["expect_state"] for item in manifest} | {"hokkai": "approved"}
     for key, inv in final.items():
@@ -194,18 +201,21 @@ def run_demo(settings: Settings) -> bool:
               f"contact={inv['contact_person'] or '-':<12} {mark}")
 
     _wait(lambda: all(m["status"] == "sent" for m in api.get("/api/outbox").json()))
-    print("\n== 6. Mail the gateway sent (GET /api/outbox)")
-    ids = {("invitation", inv["id"]) for inv in invitations.values()} | {("order", o) for o in order_ids}
-    for mail in api.get("/api/outbox").json():
-        if (mail["object"]["type"], mail["object"]["id"]) in ids:
-            print(f"   [{mail['status']}] {mail['kind']:<17} to {mail['to']:<34} {mail['subject']}")
+    print("\n== 7. Mail the gateway sent (GET /api/outbox)")
+    ids = ({("invitation", inv["id"]) for inv in invitations.values()} | {("order", o) for o in order_ids}
+           | {("registration", r) for r in registration_ids})
+    sent = [mail for mail in api.get("/api/outbox").json() if (mail["object"]["type"], mail["object"]["id"]) in ids]
+    kind_width, to_width = (max((len(mail[key]) for mail in sent), default=0) for key in ("kind", "to"))
+    for mail in sent:
+        print(f"   [{mail['status']}] {mail['kind']:<{kind_width}} to {mail['to']:<{to_width}} {mail['subject']}")
 
     review = api.get("/api/review").json()
-    print(f"\n== 7. Review queue: {len(review)} message(s) wait for an operator "
+    print(f"\n== 8. Review queue: {len(review)} message(s) wait for an operator "
           f"(console: http://{settings.http_host}:{settings.http_port}/, log in as demo / {password})")
     for message in review[-5:]:
         print(f"   #{message['id']} from {message['from']}: {message['reason']}")
-    print("\nDemo " + ("finished: every invitation and order ended as expected." if ok else "FAILED: see above."))
+    print("\nDemo " + ("finished: every invitation, order and registration ended as expected." if ok
+                        else "FAILED: see above."))
     return ok
 
 

@@ -90,7 +90,10 @@ class GatewayProcess:
         self.log_path = home / f"{command}.log"
 
     def start(self, timeout: float = 60.0) -> GatewayProcess:
+        """Start it, or start it again after ``stop`` (same home, database and ports)."""
         self.home.mkdir(parents=True, exist_ok=True)
+        if self.http.is_closed:
+            self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.http_port}", timeout=30)
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gateway.cli", self.command], env=self.env, cwd=REPO,
@@ -208,6 +211,28 @@ class GatewayProcess:
 
     def outbox(self, **params: Any) -> list[dict[str, Any]]:
         return list(self.api("GET", "/api/outbox", params=params))
+
+    def invitation_mail(self, invitation_id: int) -> dict[str, Any]:
+        """The invitation's mail, once it is sent."""
+        return wait_for(
+            lambda: next((o for o in self.outbox(object_type="invitation", object_id=invitation_id)
+                          if o["kind"] == "invitation" and o["status"] == "sent"), None),
+            30, 0.1, f"the invitation mail of {invitation_id} to be sent",
+        )
+
+    def reply_to_invitation(self, inv: dict[str, Any], answer: str, **kwargs: Any) -> dict[str, Any]:
+        """The partner replies to the invitation mail (``samples.compose.compose_reply`` options); returns
+        the inbound message once processed."""
+        from samples.compose import compose_reply
+
+        original = self.invitation_mail(inv["id"])
+        message_id = f"{uuid.uuid4().hex}@partner.example"
+        kwargs.setdefault("from_addr", inv["partner"]["email"])
+        raw = compose_reply(answer=answer, original_text=original["text"], original_subject=original["subject"],
+                            to_addr=inv["reply_to"], in_reply_to=original["message_id"], message_id=message_id,
+                            **kwargs)
+        self.send(raw, rcpt=inv["reply_to"], mail_from=kwargs["from_addr"])
+        return self.wait_message(message_id)
 
 
 @dataclass(frozen=True)

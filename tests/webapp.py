@@ -75,7 +75,7 @@ def web_app(tmp_path: Path, redis_url: str) -> Iterator[WebApp]:
     with private_database(tmp_path) as database_url:
         runtime = Runtime(replace(load_settings(), home=tmp_path / "home", database_url=database_url,
                                   redis_url=redis_url, redis_namespace=f"web-{tmp_path.name}"))
-        runtime.db.create_schema()
+        runtime.db.upgrade_schema()
         try:
             yield WebApp(runtime, create_app(runtime))
         finally:

@@ -71,13 +71,18 @@ def check_password_rules(password: str) -> None:
         raise InvalidRequest(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
 
 
+def hash_password(password: str) -> str:
+    """argon2id of a password that keeps the rules: every account's password is stored this way."""
+    check_password_rules(password)
+    return _hasher.hash(password)
+
+
 def add_operator(session: Session, name: str, password: str, role: str, *, buyer_id: int | None = None,
                  issuer: str | None = None, language: str = "ja") -> Operator:
     name = check_grant(session, "an operator", name, role, ROLES, buyer_id, issuer)
     if session.scalar(select(Operator.id).where(Operator.name == name)) is not None:
         raise InvalidRequest(f"operator {name!r} exists already")
-    check_password_rules(password)
-    operator = Operator(name=name, password_hash=_hasher.hash(password), role=role, buyer_id=buyer_id,
+    operator = Operator(name=name, password_hash=hash_password(password), role=role, buyer_id=buyer_id,
                         issuer=issuer or None, language=language)
     session.add(operator)
     session.flush()
@@ -169,8 +174,7 @@ def close_session(session: Session, token: str) -> None:
 
 def set_password(session: Session, operator: Operator, new: str) -> None:
     """An administrator's reset: the new password, and every session of the operator ends."""
-    check_password_rules(new)
-    operator.password_hash = _hasher.hash(new)
+    operator.password_hash = hash_password(new)
     operator.password_changed_at = clock.now()
     operator.failed_logins, operator.locked_until = 0, None
     session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id))
@@ -182,8 +186,7 @@ def change_password(session: Session, operator: Operator, current: str, new: str
         raise InvalidRequest("the current password is wrong")
     if new == current:
         raise InvalidRequest("the new password is the current one")
-    check_password_rules(new)
-    operator.password_hash = _hasher.hash(new)
+    operator.password_hash = hash_password(new)
     operator.password_changed_at = clock.now()
     session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id,
                                                   OperatorSession.token_hash != token_hash(keep_token)))

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from parsers.dates import TOKYO
 
-__all__ = ["TOKYO", "FrozenClock", "day_of", "freeze", "now", "today", "written_on"]
+__all__ = ["TOKYO", "FrozenClock", "day_of", "freeze", "now", "today", "wall_now", "written_on"]
 
 # A Date header further than this from the moment we received the mail is not believed.
 HEADER_DATE_TRUSTED = timedelta(days=7)
@@ -53,6 +53,12 @@ _source: Callable[[], datetime] = _system
 def now() -> datetime:
     """The current moment of business time: an aware datetime in UTC."""
     return _source()
+
+
+def wall_now() -> datetime:
+    """The machine's own moment, never shifted or frozen: for what other machines check against theirs
+    (a webhook's signed timestamp, which receivers compare with their clock to refuse replays)."""
+    return datetime.now(UTC)
 
 
 def day_of(moment: datetime) -> date:

@@ -126,6 +126,21 @@ class Settings:
     login_lock_minutes: float = 15.0
     # Session cookies carry Secure: "auto" when the request came over https, "1" always, "0" never.
     cookie_secure: str = "auto"
+    # Webhooks: the waits before each new try after a refused one (then the delivery has failed), how long
+    # an endpoint has to answer, and how long a rotated-out secret still signs beside the new one.
+    webhook_retry_delays: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+    webhook_timeout: float = 10.0
+    webhook_secret_overlap: timedelta = timedelta(hours=24)
+    # Registration (manual 001): where requests are mailed, how the gateway's public pages are reached,
+    # where a registered company logs in, and the free-mail domains an ID administrator may not use.
+    registration_address: str = "register@torii.localhost"
+    public_url: str = "http://127.0.0.1:8025"
+    platform_login_url: str = "http://127.0.0.1:8025/"
+    free_mail_domains: frozenset[str] = frozenset()
+    registration_link_days: float = 10.0  # the application link
+    registration_approval_days: float = 5.0  # the wholesaler has this long, then a reminder, then as long again
+    password_link_hours: float = 72.0  # the administrator's one-time link to set the password
+    public_form_limit: int = 20  # posts to the public pages per client address and hour
     spool_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -136,9 +151,18 @@ class Settings:
         return self.home / "redis"
 
 
+# Free mail: anyone can open an address there, so it proves nothing about a company (manual 001).
+FREE_MAIL_DOMAINS = ("gmail.com,googlemail.com,yahoo.co.jp,ymail.ne.jp,yahoo.com,hotmail.com,hotmail.co.jp,"
+                     "outlook.com,outlook.jp,live.jp,live.com,msn.com,icloud.com,me.com,mac.com,aol.com,"
+                     "mail.com,gmx.com,protonmail.com,proton.me,excite.co.jp,nifty.com,docomo.ne.jp,"
+                     "ezweb.ne.jp,au.com,softbank.ne.jp,i.softbank.jp,ybb.ne.jp")
+
+
 def load_settings() -> Settings:
     home = Path(os.environ.get("TORII_HOME", "var")).resolve()
     domain = os.environ.get("TORII_MAIL_DOMAIN", "torii.localhost").lower()
+    http_host, http_port = os.environ.get("TORII_HTTP_HOST", "127.0.0.1"), _int("TORII_HTTP_PORT", 8025)
+    public_url = os.environ.get("TORII_PUBLIC_URL", f"http://{http_host}:{http_port}").rstrip("/")
     return Settings(
         home=home,
         database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{home / 'torii.sqlite3'}",
@@ -147,8 +171,8 @@ def load_settings() -> Settings:
         smtp_url=os.environ.get("SMTP_URL") or None,
         smtp_host=os.environ.get("TORII_SMTP_HOST", "127.0.0.1"),
         smtp_port=_int("TORII_SMTP_PORT", 2525),
-        http_host=os.environ.get("TORII_HTTP_HOST", "127.0.0.1"),
-        http_port=_int("TORII_HTTP_PORT", 8025),
+        http_host=http_host,
+        http_port=http_port,
         mail_domain=domain,
         from_address=os.environ.get("TORII_FROM_ADDRESS", f"noreply@{domain}"),
         max_message_bytes=_int("TORII_MAX_MESSAGE_BYTES", 25 * 1024 * 1024),
@@ -189,4 +213,17 @@ def load_settings() -> Settings:
         login_failure_limit=_int("TORII_LOGIN_FAILURE_LIMIT", 5),
         login_lock_minutes=_float("TORII_LOGIN_LOCK_MINUTES", 15.0),
         cookie_secure=os.environ.get("TORII_COOKIE_SECURE", "auto"),
+        webhook_retry_delays=tuple(float(s) for s in os.environ.get(
+            "TORII_WEBHOOK_RETRY_SECONDS", "5,300,1800,7200,18000,36000,36000").split(",") if s.strip()),
+        webhook_timeout=_float("TORII_WEBHOOK_TIMEOUT", 10.0),
+        webhook_secret_overlap=timedelta(hours=_float("TORII_WEBHOOK_SECRET_OVERLAP_HOURS", 24.0)),
+        registration_address=os.environ.get("TORII_REGISTRATION_ADDRESS", f"register@{domain}").lower(),
+        public_url=public_url,
+        platform_login_url=os.environ.get("TORII_PLATFORM_LOGIN_URL", f"{public_url}/"),
+        free_mail_domains=frozenset(d.strip().lower() for d in os.environ.get(
+            "TORII_FREE_MAIL_DOMAINS", FREE_MAIL_DOMAINS).split(",") if d.strip()),
+        registration_link_days=_float("TORII_REGISTRATION_LINK_DAYS", 10.0),
+        registration_approval_days=_float("TORII_REGISTRATION_APPROVAL_DAYS", 5.0),
+        password_link_hours=_float("TORII_PASSWORD_LINK_HOURS", 72.0),
+        public_form_limit=_int("TORII_PUBLIC_FORM_LIMIT", 20),
     )

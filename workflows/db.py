@@ -17,10 +17,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows import migrations
+from workflows import registration as _registration  # noqa: F401  its tables are in the schema
+from workflows import webhooks as _webhooks  # noqa: F401  its tables are in the schema, its hooks on every session
 from workflows.models import Base
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,8 @@ log = logging.getLogger(__name__)
 _AFTER_COMMIT = "torii_after_commit"
 _DISPATCH = "torii_dispatch"
 _WRITE = "torii_write"
+# pg_advisory_xact_lock's key for changing the schema; any constant that nothing else locks on.
+_MIGRATION_LOCK = 0x746F726969  # "torii"
 
 
 def engine_url(url: str) -> str:
@@ -48,7 +53,7 @@ def make_engine(url: str) -> Engine:
             # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=60000")
@@ -65,6 +70,20 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _use_wal(cursor: sqlite3.Cursor, patience: float = 30.0) -> None:
+    """Put the database in WAL mode (it stays so). Switching takes an exclusive lock for which SQLite
+    calls no busy handler: processes opening a new database together may find it taken, and wait here."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _begin_immediate(dbapi_connection: sqlite3.Connection, patience: float = 60.0) -> None:
@@ -107,8 +126,40 @@ class Database:
             threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
         )
 
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+    def upgrade_schema(self) -> None:
+        """Bring the database to the newest schema revision; only migrations make and change tables."""
+        with self.engine.connect() as connection:
+            # Every process of a gateway calls this on start; once one has migrated, the rest only look.
+            if migrations.current(connection) == migrations.head():
+                return
+        with self._write_lock, self.migrating() as connection:
+            migrations.upgrade(connection)
+
+    @contextmanager
+    def migrating(self) -> Iterator[Connection]:
+        """A transaction for changing the schema, held by one process at a time; the others wait for it
+        and then find the work done. Committed at the end of the block, or rolled back: DDL is
+        transactional on both backends, so a failed migration leaves the schema as it was."""
+        with self.engine.connect() as connection:
+            if self.engine.dialect.name != "sqlite":
+                with connection.begin():
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+                    yield connection
+                return
+            # SQLite ALTERs by copying a table and dropping the old one, which foreign keys would refuse
+            # or cascade; they are checked as a whole before commit instead. The pragma cannot change
+            # inside a transaction, so it is set before BEGIN IMMEDIATE (the write lock) and restored after.
+            driver = connection.connection.driver_connection
+            assert isinstance(driver, sqlite3.Connection)
+            driver.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.execution_options(**{_WRITE: True}).begin():
+                    yield connection
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+            finally:
+                driver.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

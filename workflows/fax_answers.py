@@ -7,7 +7,8 @@ The form names its invitation by the QR code (or the printed reference, read by
 OCR); when both are lost, the temporary ID printed at the bottom of the letter,
 read by OCR, is the last resort: its candidates' lookup keys are carried on the
 page, for the caller to find the one invitation they match. The ticked box is the
-answer and the contact field the contact person.
+answer and the contact field the contact person. A wholesaler's approval sheet of a company ID
+application has the same form; its code names the registration instead.
 Reading pages is slow (OCR), so it happens before the database transaction:
 ``read_pages`` is pure, and ``Step`` only applies what it found.
 """
@@ -16,11 +17,13 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from parsers.mime.parsed_mail import Attachment, ParsedMail
+from workflows import observe
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -44,6 +47,8 @@ class PageReading:
     page_png: bytes
     # When no code or reference was read: lookup_key() of each temporary ID the OCR read, likeliest first.
     temp_id_lookups: tuple[str, ...] = ()
+    # A wholesaler's approval sheet (manual 001) has the same form; its code names a registration.
+    registration_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,22 +109,28 @@ def _invitation_forms(decoded: list[tuple[Attachment, list[Image.Image]]], secre
     from parsers.faxform.reader import read_faxback
     from workflows.credentials import lookup_key
     from workflows.letters import credential_layout, faxback_geometry, parse_reference
+    from workflows.registration.approval_sheet import registration_of_reference
 
     geometry = faxback_geometry()
     layout = credential_layout()
     readings: list[PageReading] = []
     for attachment, pages in decoded:
         for number, page in enumerate(pages[:MAX_PAGES], start=1):
-            reading = read_faxback(page, geometry, reference_check=lambda t: parse_reference(t, secret) is not None)
+            started = time.perf_counter()
+            reading = read_faxback(page, geometry, reference_check=lambda t: parse_reference(t, secret) is not None
+                                   or registration_of_reference(t, secret) is not None)
             invitation_id = parse_reference(reading.reference, secret) if reading.reference else None
+            registration_id = (registration_of_reference(reading.reference, secret)
+                               if reading.reference and invitation_id is None else None)
             lookups: tuple[str, ...] = ()
             temp_id_problems = ""
-            if invitation_id is None:  # neither code nor reference: the temporary ID, read by OCR
+            if invitation_id is None and registration_id is None:  # no code nor reference: the temporary ID
                 temp_ids = read_temp_id(page, layout)
                 lookups = tuple(lookup_key(value, secret) for value in temp_ids.candidates)
                 temp_id_problems = "; ".join(temp_ids.reasons)
                 log.info("fax page %d: no reference; %d temporary ID candidate(s) read in %.0f ms", number,
                          len(lookups), temp_ids.seconds * 1000)
+            observe.page_read("faxback", time.perf_counter() - started)
             readings.append(PageReading(
                 invitation_id=invitation_id,
                 answer=reading.answer.value if reading.answer else None,
@@ -129,12 +140,14 @@ def _invitation_forms(decoded: list[tuple[Attachment, list[Image.Image]]], secre
                 contact_image=reading.contact_image,
                 page_png=_png(page),
                 temp_id_lookups=lookups,
+                registration_id=registration_id,
             ))
-            if invitation_id is None and not lookups:
+            if invitation_id is None and registration_id is None and not lookups:
                 why = "; ".join([*reading.reasons, temp_id_problems] if temp_id_problems else reading.reasons)
                 problems.append(f"page {number}: no fax-back form found ({why or 'no code'})")
         if len(pages) > MAX_PAGES:
             problems.append(f"{attachment.filename}: only the first {MAX_PAGES} of {len(pages)} pages were read")
     # A page naming its invitation by code or reference first, then one known only by its temporary ID.
-    forms = [r for r in readings if r.invitation_id is not None] + [r for r in readings if r.temp_id_lookups]
+    forms = ([r for r in readings if r.invitation_id is not None or r.registration_id is not None]
+             + [r for r in readings if r.temp_id_lookups])
     return FaxAnswer(forms[0] if forms else None, tuple(problems))

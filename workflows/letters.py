@@ -322,6 +322,10 @@ POSTCARD_GEOMETRY = PostcardGeometry(
 INVITATION_REFERENCES = ReferenceScheme("INV", "torii-invitation-reference")
 
 
+# The wholesaler's approval sheet of a company ID application (manual 001) has the same form.
+REGISTRATION_REFERENCES = ReferenceScheme("REG", "torii-registration-reference")
+
+
 def reference_for(invitation_id: int, secret: bytes) -> str:
     """``TORII-INV-<id>-<check>``, printed on the letter and in its QR code (QR alphanumeric mode)."""
     return INVITATION_REFERENCES.make(invitation_id, secret)
@@ -456,32 +460,42 @@ def render_letter(
     temp_id, temp_password = normalize_credential(temp_id), normalize_credential(temp_password)
     if not (is_well_formed(temp_id) and is_well_formed(temp_password)):
         raise ValueError("temporary ID and password must be 8 characters of the credentials alphabet")
-    if not re.fullmatch(r"[A-Z0-9\-]{1,60}", reference):
-        raise ValueError("reference must be upper-case letters, digits and dashes (see reference_for)")
-    day = issued_on or clock.today()
     lines, width = COMMENT_LIMITS[layout]
     context = {
         "invitation": invitation,
         "comment": _clip(invitation.comment, lines=lines, width=width),
         "temp_id": _grouped(temp_id),
         "temp_password": _grouped(temp_password),
+        "reply_address": reply_address,
+        "fax_number": fax_number,
+        "partner_postal_code": getattr(invitation, "partner_postal_code", None),
+        "partner_address": getattr(invitation, "partner_address", None),
+        "answer_by_form": bool(getattr(invitation, "approval_required", True)),
+    }
+    started = time.perf_counter()
+    pdf = render_form_page(f"letters/{layout}.{language}.html", context, reference=reference, language=language,
+                           issued_on=issued_on, qr=layout == "fax")
+    log.info("invitation %s: %s letter (%s) rendered in %.0f ms, %d bytes",
+             invitation.id, layout, language, (time.perf_counter() - started) * 1000, len(pdf))
+    return pdf
+
+
+def render_form_page(template: str, context: dict[str, Any], *, reference: str, language: str,
+                     issued_on: date | None = None, qr: bool = True) -> bytes:
+    """A page with FORM_GEOMETRY's fax-back form (``templates/letters/_fax.html``) as a PDF: the reference
+    in its QR code and in clear, the date, the geometry the template places everything by."""
+    if not re.fullmatch(r"[A-Z0-9\-]{1,60}", reference):
+        raise ValueError("reference must be upper-case letters, digits and dashes (see reference_for)")
+    day = issued_on or clock.today()
+    html = _environment().get_template(template).render({
+        "temp_id": None, "reply_address": None, "fax_number": None, "answer_by_form": True, **context,
         "reference": reference,
         # DejaVu Sans Mono advances 0.602 em: longer references (IDs from 1,000,000) set smaller to fit their box.
         "reference_font": round(min(FORM_GEOMETRY.reference_font,
                                     FORM_GEOMETRY.reference.width / (0.602 * len(reference))), 2),
-        "qr": _qr_data_uri(reference) if layout == "fax" else "",
-        "reply_address": reply_address,
-        "fax_number": fax_number,
+        "qr": _qr_data_uri(reference) if qr else "",
         "date": _japanese_date(day) if language == "ja" else _english_date(day),
-        "partner_postal_code": getattr(invitation, "partner_postal_code", None),
-        "partner_address": getattr(invitation, "partner_address", None),
-        "answer_by_form": bool(getattr(invitation, "approval_required", True)),
         "g": FORM_GEOMETRY,
         "p": POSTCARD_GEOMETRY,
-    }
-    html = _environment().get_template(f"letters/{layout}.{language}.html").render(context)
-    started = time.perf_counter()
-    pdf = pdf_from_html(html)
-    log.info("invitation %s: %s letter (%s) rendered in %.0f ms, %d bytes",
-             invitation.id, layout, language, (time.perf_counter() - started) * 1000, len(pdf))
-    return pdf
+    })
+    return pdf_from_html(html)

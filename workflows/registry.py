@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parsers.order_reply.answer import LineRef
-from workflows import fax_order, invitation, order
+from workflows import fax_order, invitation, order, registration
 from workflows.config import Settings
 from workflows.errors import InvalidRequest
 from workflows.machine import Machine
 from workflows.models import Base, FaxJob, FaxOrder, Invitation, Order, OrderLine, OutboundMessage, Supplier
+from workflows.registration import Registration
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,17 @@ WORKFLOWS: dict[str, WorkflowSpec] = {
         expected_sender=lambda _session, _obj: None,
         answerer="nobody: fax orders are not answered by mail",
         after_fax=fax_order.after_fax,
+    ),
+    registration.OBJECT_TYPE: WorkflowSpec(
+        object_type=registration.OBJECT_TYPE,
+        model=Registration,
+        machine=registration.MACHINE,  # type: ignore[arg-type]
+        after_delivery=registration.after_delivery,
+        answer=registration.answer,
+        answers=registration.ANSWERS,
+        expected_sender=registration.expected_sender,
+        answerer="the applicant (its application) or its wholesaler's contact (the approval)",
+        reply_context=registration.reply_context,
     ),
 }
 

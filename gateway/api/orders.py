@@ -100,9 +100,8 @@ def orders_router(runtime: Runtime) -> APIRouter:
         if flagged:
             query = query.where(Order.flag.is_not(None))
         if undelivered:
-            query = query.where(Order.state.in_(orders.UNDELIVERED_STATES))
-        found = [order_json(session, order, with_timeline=False) for order in session.scalars(query)]
-        return [o for o in found if o["undelivered"]] if undelivered else found
+            query = query.where(orders.undelivered_clause())
+        return [order_json(session, order, with_timeline=False) for order in session.scalars(query)]
 
     @router.get("/api/orders/{order_id}")
     def get_order(order_id: int, me: Me, session: Session = Depends(session_dep)) -> dict[str, Any]:

@@ -12,7 +12,9 @@ from fastapi import APIRouter
 
 from gateway.console.lists import lists_router
 from gateway.console.login import login_router
+from gateway.console.registrations import registrations_console_router
 from gateway.console.review import review_router
+from gateway.console.webhooks import webhooks_console_router
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -23,4 +25,6 @@ def console_router(runtime: Runtime) -> APIRouter:
     router.include_router(login_router(runtime))
     router.include_router(review_router(runtime))
     router.include_router(lists_router(runtime))
+    router.include_router(webhooks_console_router(runtime))
+    router.include_router(registrations_console_router(runtime))
     return router

@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Numeric, Select, String, and_, cast, exists, func, literal, or_, select, union_all
+from sqlalchemy import Select, String, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from gateway.api.orders import documents_of
@@ -99,18 +99,6 @@ def contains(text: str) -> str:
 
 def one_of(value: str, allowed: Sequence[str]) -> str:
     return value if value in allowed else ""
-
-
-def undelivered_clause() -> Any:
-    """SQL for ``orders.undelivered_lines``: an order with a line expecting more than inspection found.
-
-    Quantities are stored as decimal text, so they are compared as numbers here, as the domain does.
-    """
-    expected = func.coalesce(cast(OrderLine.confirmed_quantity, Numeric), cast(OrderLine.quantity, Numeric))
-    missing = and_(OrderLine.order_id == Order.id, expected > 0,
-                   or_(OrderLine.inspected_at.is_(None),
-                       func.coalesce(cast(OrderLine.delivered_quantity, Numeric), 0) < expected))
-    return and_(Order.state.in_(orders.UNDELIVERED_STATES), exists(select(OrderLine.id).where(missing)))
 
 
 def state_counts(session: Session, model: Any, me: Principal, states: Sequence[str], column: Any = None
@@ -230,7 +218,7 @@ def lists_router(runtime: Runtime) -> APIRouter:
             "invitation_counts": state_counts(session, Invitation, me, invitation.MACHINE.states),
             "invitations": latest(Invitation),
             "order_counts": state_counts(session, Order, me, orders.MACHINE.states),
-            "undelivered_count": session.scalar(visible(select(func.count(Order.id)).where(undelivered_clause()),
+            "undelivered_count": session.scalar(visible(select(func.count(Order.id)).where(orders.undelivered_clause()),
                                                         Order, me)) or 0,
             "flagged_count": session.scalar(visible(select(func.count(Order.id)).where(Order.flag.is_not(None)),
                                                     Order, me)) or 0,
@@ -289,7 +277,7 @@ def lists_router(runtime: Runtime) -> APIRouter:
         if state:
             query = query.where(Order.state == state)
         if undelivered:
-            query = query.where(undelivered_clause())
+            query = query.where(orders.undelivered_clause())
         if flagged:
             query = query.where(Order.flag.is_not(None))
         if q:

@@ -6,15 +6,13 @@
     GET  /account              who I am, and the password form
     POST /account/password     current and new password; every other session of mine ends
 
-The login form has no session to bind a CSRF token to yet, so it carries a double-submit token: a
-random value both in a cookie only /login sees and in the form, which another site can set in
-neither.
+The login form has no session to bind a CSRF token to yet, so it carries a double-submit token
+(``gateway.public_forms``) in a cookie only /login sees.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -22,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.auth import SESSION_COOKIE, current_principal, public, requires
 from gateway.console.pages import render
+from gateway.public_forms import FORM_COOKIE, form_token_ok, new_form_token, set_form_cookie
 from workflows import accounts
 from workflows.access import Level, Principal
 from workflows.errors import InvalidRequest, NotFound
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-LOGIN_CSRF_COOKIE = "torii_login"
 
 
 def safe_next(target: str | None) -> str:
@@ -44,14 +41,13 @@ def safe_next(target: str | None) -> str:
 
 def login_page(request: Request, *, status_code: int = 200, error: str | None = None,
                next_path: str | None = None) -> Response:
-    token = secrets.token_urlsafe(24)
+    token = new_form_token()
     target = safe_next(next_path if next_path is not None else
                        (request.url.path + (f"?{request.url.query}" if request.url.query else "")
                         if request.url.path != "/login" else request.query_params.get("next")))
     response = render(request, "login.html", {"login_csrf": token, "next": target, "error": error},
                       status_code=status_code)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
-                        secure=request.url.scheme == "https")
+    set_form_cookie(request, response, token, "/login")
     return response
 
 
@@ -62,17 +58,16 @@ def login_router(runtime: Runtime) -> APIRouter:
     def secure(request: Request) -> bool:
         return settings.cookie_secure == "1" or (settings.cookie_secure == "auto" and request.url.scheme == "https")
 
-    @router.get("/login", include_in_schema=False)
+    @router.get("/login")
     @public
     def login_form(request: Request) -> Response:
         return login_page(request)
 
-    @router.post("/login", include_in_schema=False)
+    @router.post("/login")
     @public
     def login(request: Request, name: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
               next: str = Form("/")) -> Response:
-        expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        if not expected or not secrets.compare_digest(expected, csrf_token):
+        if not form_token_ok(request, csrf_token):
             return login_page(request, status_code=403, next_path=next,
                               error="フォームの有効期限が切れました。もう一度お試しください。 / "
                                     "The form expired; please try again.")
@@ -93,10 +88,10 @@ def login_router(runtime: Runtime) -> APIRouter:
         response = RedirectResponse(safe_next(next), status_code=303)
         response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax", secure=secure(request),
                             max_age=int(settings.session_max_hours * 3600), path="/")
-        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+        response.delete_cookie(FORM_COOKIE, path="/login")
         return response
 
-    @router.post("/logout", include_in_schema=False)
+    @router.post("/logout")
     @requires(Level.READ)  # anyone may leave
     def logout(request: Request) -> Response:
         with runtime.db.transaction() as session:
@@ -105,11 +100,11 @@ def login_router(runtime: Runtime) -> APIRouter:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @router.get("/account", include_in_schema=False)
+    @router.get("/account")
     def account(request: Request, me: Principal = Depends(current_principal)) -> Response:
         return render(request, "account.html", {"message": None, "error": None})
 
-    @router.post("/account/password", include_in_schema=False)
+    @router.post("/account/password")
     def change_password(request: Request, current: str = Form(""), new: str = Form(""), confirm: str = Form(""),
                         me: Principal = Depends(current_principal)) -> Response:
         error = None

@@ -27,6 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from harness import REPO, GatewayProcess, fax_delivery, gateway_env, private_database, sample_shop, wait_for
 from samples import fax_orders as samples
+from webhook_receiver import webhook_receiver
 from workflows import clock
 
 pytestmark = pytest.mark.slow
@@ -178,3 +179,43 @@ def test_an_operator_corrects_a_faxed_order_a_viewer_cannot_and_another_buyer_se
     browser.get(url(gw, "/outbox"))
     assert confirmation[0]["title"] in browser.find_element(By.TAG_NAME, "main").text
     save(browser, "outbox")
+
+
+def test_an_admin_sends_a_refused_webhook_again_from_the_console(gateway: GatewayProcess, browser: WebDriver
+                                                                 ) -> None:
+    gw = gateway
+    gw.make_operator("root", "admin", PASSWORD)
+    with webhook_receiver(answers=[503] * 3) as receiver:
+        receiver.secret = gw.api("POST", "/api/webhooks/endpoints", json={
+            "url": receiver.url, "event_types": ["registration.*"], "description": "ERP"})["secret"]
+        made = gw.api("POST", "/api/registrations", json={"applicant_email": "ken@kita.example",
+                                                          "company_name": "北海物産"})
+        link = made["application_link"]
+        # The applicant fills the application in the browser.
+        browser.delete_all_cookies()
+        browser.get(link)
+        fields = {"company_address": "北海道札幌市1-1", "company_phone": "011-000-0000",
+                  "jan_maker_code": "4512345", "wholesaler_company": "北卸株式会社",
+                  "wholesaler_department": "食品部", "wholesaler_contact": "伊藤",
+                  "wholesaler_email": "ito@kitaoroshi.example", "admin_name": "北 健",
+                  "admin_email": "admin@kita.example"}
+        for name, value in fields.items():
+            browser.find_element(By.ID, name).send_keys(value)
+        browser.find_element(By.ID, "agree").click()
+        save(browser, "registration-form")
+        browser.find_element(By.ID, "apply").click()
+        wait(browser).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "p.notice")))
+        assert "申請を受け付けました" in browser.find_element(By.TAG_NAME, "main").text
+        receiver.wait(1, "registration.applied")
+
+        log_in(browser, gw, "root", then="/webhooks")
+        wait(browser, 30).until(lambda d: "retrying" in d.find_element(By.TAG_NAME, "main").text or d.refresh())
+        save(browser, "webhooks")
+        with receiver.lock:
+            receiver.answers.clear()
+        browser.find_element(By.CSS_SELECTOR, "table.deliveries button[type=submit]").click()
+        wait(browser).until(expected_conditions.presence_of_element_located((By.ID, "send-again")))
+        received = receiver.wait(2, "registration.applied", timeout=30)
+    assert all(r.verified for r in received) and len({r.webhook_id for r in received}) == 1
+    assert received[-1].answered == 200
+    assert made["id"] == received[-1].payload["data"]["id"]

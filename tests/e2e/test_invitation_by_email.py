@@ -23,36 +23,10 @@ def invite(gw: GatewayProcess, *, approval_required: bool = True, language: str 
                      comment="いつもお世話になっております。請求書の電子化のため、ご招待いたします。")
 
 
-def invitation_mail(gw: GatewayProcess, invitation_id: int) -> dict[str, Any]:
-    return wait_for(
-        lambda: next((o for o in gw.outbox(object_type="invitation", object_id=invitation_id)
-                      if o["kind"] == "invitation" and o["status"] == "sent"), None),
-        30, 0.1, f"the invitation mail of {invitation_id} to be sent",
-    )
-
-
-def reply(gw: GatewayProcess, inv: dict[str, Any], answer: str, **kwargs: Any) -> dict[str, Any]:
-    """The partner replies to the invitation mail; returns the processed inbound message."""
-    original = invitation_mail(gw, inv["id"])
-    message_id = f"{uuid.uuid4().hex}@partner.example"
-    kwargs.setdefault("from_addr", inv["partner"]["email"])
-    raw = compose_reply(
-        answer=answer,
-        original_text=original["text"],
-        original_subject=original["subject"],
-        to_addr=inv["reply_to"],
-        in_reply_to=original["message_id"],
-        message_id=message_id,
-        **kwargs,
-    )
-    gw.send(raw, rcpt=inv["reply_to"], mail_from=kwargs["from_addr"])
-    return gw.wait_message(message_id)
-
-
 def test_invitation_mail_goes_out_with_reply_address_and_recorded_message_id(gw: GatewayProcess) -> None:
     inv = invite(gw)
     assert inv["state"] == "issued"
-    mail = invitation_mail(gw, inv["id"])
+    mail = gw.invitation_mail(inv["id"])
     assert mail["to"] == inv["partner"]["email"]
     assert mail["reply_to"] == inv["reply_to"]
     assert inv["reply_to"].startswith("reply+") and inv["reply_to"].endswith("@torii.test")
@@ -69,7 +43,7 @@ def test_invitation_mail_goes_out_with_reply_address_and_recorded_message_id(gw:
 
 def test_english_invitation_uses_the_english_template(gw: GatewayProcess) -> None:
     inv = invite(gw, language="en")
-    mail = invitation_mail(gw, inv["id"])
+    mail = gw.invitation_mail(inv["id"])
     assert mail["subject"].startswith("Invitation from")
     assert "How to answer" in mail["text"]
 
@@ -91,14 +65,14 @@ def test_english_invitation_uses_the_english_template(gw: GatewayProcess) -> Non
 )
 def test_each_answer_moves_the_invitation(gw: GatewayProcess, answer: str, state: str) -> None:
     inv = invite(gw)
-    message = reply(gw, inv, answer)
+    message = gw.reply_to_invitation(inv, answer)
     assert message["status"] == "processed", message
     assert gw.invitation(inv["id"])["state"] == state
 
 
 def test_approval_names_the_contact_person(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    reply(gw, inv, "承認します。\n担当者：佐藤 花子")
+    gw.reply_to_invitation(inv, "承認します。\n担当者：佐藤 花子")
     got = gw.invitation(inv["id"])
     assert got["state"] == "approved"
     assert got["contact_person"] == "佐藤 花子"
@@ -106,7 +80,7 @@ def test_approval_names_the_contact_person(gw: GatewayProcess) -> None:
 
 def test_rejection_sends_a_notice_to_the_issuer(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    reply(gw, inv, "非承認")
+    gw.reply_to_invitation(inv, "非承認")
     assert gw.invitation(inv["id"])["state"] == "rejected"
     notice = wait_for(lambda: next((o for o in gw.outbox(to=inv["issuer"]["email"])
                                     if o["kind"] == "rejection_notice" and o["status"] == "sent"), None))
@@ -123,7 +97,7 @@ def test_replies_in_every_charset_and_layout_are_understood(gw: GatewayProcess, 
     signature = "━━━━━━━━━━━━\n株式会社インフォ物産 営業部\n山田 太郎\nTEL 03-1234-5678\n━━━━━━━━━━━━"
     if charset == "shift_jis":
         signature = signature.replace("株式会社", "㈱") + "\n① 本社"  # NEC extension characters in CP932
-    message = reply(gw, inv, "非承認でお願いします。", charset=charset, style=style, signature=signature)
+    message = gw.reply_to_invitation(inv, "非承認でお願いします。", charset=charset, style=style, signature=signature)
     assert message["status"] == "processed", message
     assert gw.invitation(inv["id"])["state"] == "rejected"
 
@@ -131,15 +105,15 @@ def test_replies_in_every_charset_and_layout_are_understood(gw: GatewayProcess, 
 def test_quoted_invitation_text_is_not_taken_for_the_answer(gw: GatewayProcess) -> None:
     # The quoted invitation lists 承認 / 非承認 / 保留; only the new line counts.
     inv = invite(gw)
-    message = reply(gw, inv, "保留でお願いします", style="outlook")
+    message = gw.reply_to_invitation(inv, "保留でお願いします", style="outlook")
     assert message["status"] == "processed"
     assert gw.invitation(inv["id"])["state"] == "held"
 
 
 def test_approved_invitation_refuses_a_later_rejection_and_tells_the_partner(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    reply(gw, inv, "承認します")
-    refused = reply(gw, inv, "やはりお断りします")
+    gw.reply_to_invitation(inv, "承認します")
+    refused = gw.reply_to_invitation(inv, "やはりお断りします")
     assert refused["status"] == "refused"
     assert "already approved" in refused["reason"]
     got = gw.invitation(inv["id"])
@@ -152,9 +126,9 @@ def test_approved_invitation_refuses_a_later_rejection_and_tells_the_partner(gw:
 
 def test_hold_then_reject_keeps_the_contact_person(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    reply(gw, inv, "保留します\n担当者：佐藤 花子")
+    gw.reply_to_invitation(inv, "保留します\n担当者：佐藤 花子")
     assert gw.invitation(inv["id"])["contact_person"] == "佐藤 花子"
-    reply(gw, inv, "非承認とします\n担当者：田中 一郎")
+    gw.reply_to_invitation(inv, "非承認とします\n担当者：田中 一郎")
     got = gw.invitation(inv["id"])
     assert got["state"] == "rejected"
     assert got["contact_person"] == "佐藤 花子"
@@ -162,21 +136,21 @@ def test_hold_then_reject_keeps_the_contact_person(gw: GatewayProcess) -> None:
 
 def test_hold_then_approve_is_allowed(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    reply(gw, inv, "保留")
-    reply(gw, inv, "承認します")
+    gw.reply_to_invitation(inv, "保留")
+    gw.reply_to_invitation(inv, "承認します")
     assert gw.invitation(inv["id"])["state"] == "approved"
 
 
 def test_issuer_without_approval_connects_at_once(gw: GatewayProcess) -> None:
     inv = invite(gw, approval_required=False)
     assert inv["state"] == "approved"
-    mail = invitation_mail(gw, inv["id"])
+    mail = gw.invitation_mail(inv["id"])
     assert "ご回答は不要です" in mail["text"]
 
 
 def test_the_same_message_delivered_twice_is_recorded_once(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    original = invitation_mail(gw, inv["id"])
+    original = gw.invitation_mail(inv["id"])
     message_id = f"{uuid.uuid4().hex}@partner.example"
     raw = compose_reply(answer="承認します", original_text=original["text"], from_addr=inv["partner"]["email"],
                         to_addr=inv["reply_to"], in_reply_to=original["message_id"], message_id=message_id)
@@ -207,7 +181,7 @@ def test_reply_to_an_unknown_token_is_kept_and_changes_nothing(gw: GatewayProces
 
 def test_reply_from_a_stranger_goes_to_review_and_changes_nothing(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    message = reply(gw, inv, "承認します", from_addr="mallory@evil.example")
+    message = gw.reply_to_invitation(inv, "承認します", from_addr="mallory@evil.example")
     assert message["status"] == "review"
     assert "not the invited partner" in message["reason"]
     assert gw.invitation(inv["id"])["state"] in ("issued", "sent")
@@ -216,8 +190,9 @@ def test_reply_from_a_stranger_goes_to_review_and_changes_nothing(gw: GatewayPro
 def test_auto_reply_never_changes_state_and_is_never_answered(gw: GatewayProcess) -> None:
     inv = invite(gw)
     before = len(gw.outbox(object_type="invitation", object_id=inv["id"]))
-    message = reply(gw, inv, "ただいま不在にしております。11月25日に戻ります。承認などのご連絡は後日いたします。",
-                    extra_headers={"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"})
+    message = gw.reply_to_invitation(
+        inv, "ただいま不在にしております。11月25日に戻ります。承認などのご連絡は後日いたします。",
+        extra_headers={"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"})
     assert message["status"] == "ignored"
     assert message["kind"] == "auto_reply"
     assert gw.invitation(inv["id"])["state"] == "sent"
@@ -226,7 +201,7 @@ def test_auto_reply_never_changes_state_and_is_never_answered(gw: GatewayProcess
 
 def test_unclear_reply_goes_to_review_and_an_operator_resolves_it(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    message = reply(gw, inv, "ご連絡ありがとうございます。社内で共有いたします。")
+    message = gw.reply_to_invitation(inv, "ご連絡ありがとうございます。社内で共有いたします。")
     assert message["status"] == "review"
     assert "unclear" in message["reason"]
     assert any(m["id"] == message["id"] for m in gw.api("GET", "/api/review"))
@@ -239,7 +214,7 @@ def test_unclear_reply_goes_to_review_and_an_operator_resolves_it(gw: GatewayPro
 
 def test_contradictory_reply_goes_to_review(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    message = reply(gw, inv, "承認します。\nやはり非承認でお願いします。")
+    message = gw.reply_to_invitation(inv, "承認します。\nやはり非承認でお願いします。")
     assert message["status"] == "review"
     assert gw.invitation(inv["id"])["state"] == "sent"
 
@@ -259,7 +234,7 @@ def test_mail_for_other_domains_is_refused_at_rcpt(gw: GatewayProcess) -> None:
 
 def test_timeline_shows_every_message_and_transition_in_order(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    reply(gw, inv, "非承認")
+    gw.reply_to_invitation(inv, "非承認")
     wait_for(lambda: [o for o in gw.outbox(to=inv["issuer"]["email"]) if o["status"] == "sent"])
     kinds = [e["kind"] for e in gw.invitation(inv["id"])["timeline"]]
     assert kinds[0] == "created"
@@ -286,7 +261,7 @@ def test_bad_invitation_request_is_refused_with_a_reason(gw: GatewayProcess) -> 
 
 def signed_reply(gw: GatewayProcess, inv: dict[str, Any], answer: str, key: DkimKey,
                  tamper: bool = False, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    original = invitation_mail(gw, inv["id"])
+    original = gw.invitation_mail(inv["id"])
     message_id = f"{uuid.uuid4().hex}@partner.example"
     raw = key.sign(compose_reply(answer=answer, original_text=original["text"], from_addr=inv["partner"]["email"],
                                  to_addr=inv["reply_to"], in_reply_to=original["message_id"],
@@ -314,11 +289,11 @@ def test_a_reply_whose_dkim_signature_fails_changes_nothing(gw: GatewayProcess, 
 
 def test_only_trusted_authentication_results_count(gw: GatewayProcess, partner_dkim: DkimKey) -> None:
     inv = invite(gw)
-    forged = reply(gw, inv, "承認します", extra_headers={
+    forged = gw.reply_to_invitation(inv, "承認します", extra_headers={
         "Authentication-Results": "mx.elsewhere.example; dmarc=fail header.from=partner.example"})
     assert forged["status"] == "processed"  # an untrusted server's word is not taken
     inv = invite(gw)
-    failed = reply(gw, inv, "承認します", extra_headers={
+    failed = gw.reply_to_invitation(inv, "承認します", extra_headers={
         "Authentication-Results": "mx.torii.test; spf=pass; dmarc=fail (p=reject) header.from=partner.example"})
     assert failed["status"] == "review"
     assert "dmarc=fail" in failed["reason"]
@@ -327,7 +302,7 @@ def test_only_trusted_authentication_results_count(gw: GatewayProcess, partner_d
 
 def test_every_automatic_mail_carries_the_objects_reply_address(gw: GatewayProcess) -> None:
     inv = invite(gw)
-    reply(gw, inv, "非承認")
+    gw.reply_to_invitation(inv, "非承認")
     notice = wait_for(lambda: next((o for o in gw.outbox(to=inv["issuer"]["email"])
                                     if o["kind"] == "rejection_notice"), None))
     assert notice["reply_to"] == inv["reply_to"]
@@ -335,7 +310,7 @@ def test_every_automatic_mail_carries_the_objects_reply_address(gw: GatewayProce
 
 def test_a_token_of_one_invitation_replying_to_another_changes_nothing(gw: GatewayProcess) -> None:
     first, second = invite(gw), invite(gw)
-    other = invitation_mail(gw, second["id"])
+    other = gw.invitation_mail(second["id"])
     message_id = f"{uuid.uuid4().hex}@partner.example"
     raw = compose_reply(answer="承認します", from_addr=first["partner"]["email"], to_addr=first["reply_to"],
                         in_reply_to=other["message_id"], message_id=message_id)

@@ -18,8 +18,11 @@ from workflows import api_tokens, clock
 from workflows.access import Level
 from workflows.models import ApiToken, Event
 
-# The only routes anyone may call: the liveness probe and the login form.
-PUBLIC = {("GET", "/api/health"), ("GET", "/login"), ("POST", "/login")}
+# The only routes anyone may call: the health probes and the login form.
+PUBLIC = {("GET", "/api/health"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"),
+          # Registration's pages (manual 001): behind their links' tokens, CSRF-protected and rate-limited.
+          *((method, path) for method in ("GET", "POST")
+            for path in ("/register", "/register/1", "/register/approve/1", "/register/password/1"))}
 
 
 def routes(web: WebApp) -> list[tuple[str, str, Any]]:
@@ -247,3 +250,29 @@ def test_the_cli_adds_operators_and_makes_tokens(web: WebApp, monkeypatch: pytes
     assert web.client(headers={"Authorization": f"Bearer {secret}"}).get("/api/orders").status_code == 200
     torii(["user", "list"])
     assert "kato\tviewer\tall\tactive" in capsys.readouterr().out
+
+
+def test_the_openapi_schema_documents_how_every_operation_is_authorized(web: WebApp) -> None:
+    assert web.client().get("/api/openapi.json").status_code == 401
+    schema = web.api("read").get("/api/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["bearer"] == {**schema["components"]["securitySchemes"]["bearer"],
+                                                                 "type": "http", "scheme": "bearer"}
+    documented = 0
+    for method, path, endpoint in routes(web):
+        operation = None
+        level = required_level(endpoint, method)
+        for template, methods in schema["paths"].items():
+            if re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", template), path) and method.lower() in methods:
+                operation = methods[method.lower()]
+        if operation is None:
+            continue  # the console's pages are not part of the API's schema
+        documented += 1
+        if level is None:
+            assert operation["security"] == [] and operation["x-torii-scope"] == "public", path
+        else:
+            assert operation["security"] == [{"bearer": []}, {"session": []}], path
+            assert operation["x-torii-scope"] == level.name.lower(), (method, path)
+    assert documented > 30
+    assert schema["paths"]["/api/webhooks/endpoints"]["post"]["x-torii-scope"] == "admin"
+    assert schema["paths"]["/api/invitations"]["post"]["x-torii-scope"] == "write"
+    assert not any(p.startswith(("/login", "/review", "/webhooks")) for p in schema["paths"])

@@ -48,7 +48,7 @@ def dovecot() -> Iterator[Dovecot]:
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path / 'imap.sqlite3'}")
-    database.create_schema()
+    database.upgrade_schema()
     yield database
     database.dispose()
 

@@ -24,7 +24,7 @@ MAIL = (b"From: Yamada <yamada@partner.example>\r\nTo: reply+abc@torii.test\r\n"
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path / 't.sqlite3'}")
-    database.create_schema()
+    database.upgrade_schema()
     yield database
     database.dispose()
 

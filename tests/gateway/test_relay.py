@@ -409,7 +409,7 @@ def test_smtp_url_forms(tmp_path: Path) -> None:
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path / 'relay.sqlite3'}")
-    database.create_schema()
+    database.upgrade_schema()
     yield database
     database.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +28,25 @@ def test_the_invitation_parser_is_chosen_for_an_invitation() -> None:
 
 def test_no_parser_is_chosen_for_an_unknown_object() -> None:
     assert choose(context("承認します", object_type=None)) is None
-    assert choose(context("承認します", object_type="registration")) is None
+    assert choose(context("承認します", object_type="shipment")) is None
+
+
+def test_a_registration_reply_is_the_application_or_the_wholesalers_answer() -> None:
+    def read(body: str, awaiting: str) -> ParseResult:
+        ctx = dataclasses.replace(context(body, object_type="registration"), awaiting=awaiting)
+        parser = choose(ctx)
+        assert parser is not None and parser.name == "registration_reply"
+        return parser.parse(ctx)
+
+    application = read("企業名：株式会社みどり\n代表JANメーカーコード：4512345", "application")
+    assert application.data["intent"] == "apply" and application.confidence == 1.0
+    assert application.data["fields"] == {"company_name": "株式会社みどり", "jan_maker_code": "4512345"}
+    assert read("よろしくお願いします", "application").confidence < 0.5
+    rejected = read("非承認\n取引がありません。", "approval")
+    assert (rejected.data["intent"], rejected.data["reason"]) == ("reject", "取引がありません。")
+    assert rejected.confidence >= 0.8
+    held = read("保留でお願いします", "approval")
+    assert held.data["intent"] is None and held.confidence == 0.0
 
 
 def test_the_order_parser_is_chosen_for_an_order() -> None:
@@ -73,4 +92,4 @@ def test_choose_takes_the_highest_score_above_zero() -> None:
 
 
 def test_the_registry_lists_every_parser_explicitly() -> None:
-    assert [p.name for p in REGISTRY] == ["invitation_reply", "order_reply"]
+    assert [p.name for p in REGISTRY] == ["invitation_reply", "order_reply", "registration_reply"]

@@ -24,7 +24,7 @@ FAX_SUPPLIER = {"name": "八百新青果", "fax": "03-3841-2207", "channel": "fa
 def db(tmp_path: Path) -> Iterator[Database]:
     with private_database(tmp_path) as url:
         database = Database(url)
-        database.create_schema()
+        database.upgrade_schema()
         yield database
         database.dispose()
 

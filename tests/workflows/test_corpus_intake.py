@@ -26,7 +26,7 @@ FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file()) if CORPUS.is_dir() e
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'c.sqlite3'}")
-    database.create_schema()
+    database.upgrade_schema()
     yield database
     database.dispose()
 

@@ -29,7 +29,7 @@ PDF = b"%PDF-1.7\n% letter\n%%EOF\n"
 def db(tmp_path: Path) -> Iterator[Database]:
     dispatched: list[int] = []
     database = Database(f"sqlite:///{tmp_path / 'f.sqlite3'}", dispatch={FaxJob: dispatched.append})
-    database.create_schema()
+    database.upgrade_schema()
     database.dispatched = dispatched  # type: ignore[attr-defined]
     yield database
     database.dispose()

@@ -78,7 +78,7 @@ PRODUCTS = (("トマト (桃太郎)", "ケース", 3200), ("キャベツ", "玉"
 def db(tmp_path: Path) -> Iterator[Database]:
     with private_database(tmp_path) as url:
         database = Database(url)
-        database.create_schema()
+        database.upgrade_schema()
         yield database
         database.dispose()
 

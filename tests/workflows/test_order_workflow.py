@@ -27,7 +27,7 @@ pytestmark = pytest.mark.dates
 def db(tmp_path: Path) -> Iterator[Database]:
     with private_database(tmp_path) as url:
         database = Database(url)
-        database.create_schema()
+        database.upgrade_schema()
         yield database
         database.dispose()
 

@@ -34,7 +34,7 @@ class CountingTransport:
 def db(tmp_path: Path) -> Iterator[Database]:
     queued: list[int] = []
     database = Database(f"sqlite:///{tmp_path / 'o.sqlite3'}", dispatch={OutboundMessage: queued.append})
-    database.create_schema()
+    database.upgrade_schema()
     database.queued = queued  # type: ignore[attr-defined]
     yield database
     database.dispose()

@@ -9,6 +9,7 @@ free-form reading of them. Each page also gets a picture of its ink
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +23,7 @@ from parsers.faxorder.reader import read_free_form
 from parsers.faxorder.readings import FreeFormReading
 from parsers.imaging import UnreadablePage, pages_from_attachment
 from parsers.mime.parsed_mail import ParsedMail
-from workflows import clock
+from workflows import clock, observe
 from workflows.config import Settings
 from workflows.order_documents.fax_forms import buyer_fax_form
 
@@ -84,8 +85,12 @@ def read_delivery(mail: ParsedMail, settings: Settings, received_at: datetime,
         readable.append(attachment)
     if not images:
         return FaxPages(sender, received_on, problems=tuple(problems))
+    started = time.perf_counter()
     form = _read_form(images, settings, form_for, received_on) if form_for is not None else None
     if form is not None:
+        share = (time.perf_counter() - started) / len(images)  # the form reader reads the pages together
+        for _image in images:
+            observe.page_read("form", share)
         pages = tuple(PageImage(n, *_size_mm(image), _png(image), "form") for n, image in enumerate(images, 1))
         return FaxPages(sender, received_on, pages, tuple(page_hash(image) for image in images), form,
                         problems=tuple(problems))
@@ -97,6 +102,7 @@ def read_delivery(mail: ParsedMail, settings: Settings, received_at: datetime,
             problems.append(f"{attachment.filename or attachment.content_type}: unparseable: {exc.reason}")
     for number, text in enumerate(texts, 1):
         text.number = number  # numbered across attachments, as the fax's pages
+        observe.page_read(text.source, text.ms / 1000)
     free = read_free_form(texts, received_on) if texts else None
     pages = tuple(PageImage(t.number, t.width_mm, t.height_mm, _png(t.image), t.source, t.ms) for t in texts)
     return FaxPages(sender, received_on, pages, tuple(page_hash(t.image) for t in texts), None, free,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from parsers.normalize import company_key
+from parsers.company_names import company_key
 from parsers.products import match_product
 from workflows.catalog.lookup import products_of, suppliers_of
 from workflows.config import Settings

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from parsers.fax_report import read_transmission_report
 from workflows import fax_order as fax_orders
-from workflows.fax_answers import FaxAnswer
+from workflows.fax_answers import FaxAnswer, PageReading
 from workflows.fax_order.pages import FaxPages
 from workflows.faxes import finish_attempt
 from workflows.inbound.answers import applied
 from workflows.inbound.correlation import tokens_of
 from workflows.inbound.step import Correlation, Outcome, Step, outcome_of, record_inbound
 from workflows.models import Document, FaxJob, FaxStatus, InboundStatus, Invitation
+from workflows.registration import Registration
 from workflows.registry import after_fax
 
 if TYPE_CHECKING:  # the fax readers load OpenCV: only processes that read faxes import them
@@ -59,6 +60,8 @@ def on_faxback_form(step: Step, fax: FaxAnswer) -> Outcome:
     form = fax.form
     if form is None:
         return outcome_of(step, InboundStatus.REVIEW, "fax", "fax: " + ("; ".join(fax.problems) or "no pages"))
+    if form.registration_id is not None:
+        return _on_approval_sheet(step, fax, form)
     if form.invitation_id is not None:
         invitation = step.session.get(Invitation, form.invitation_id)
         if invitation is None:
@@ -85,6 +88,25 @@ def on_faxback_form(step: Step, fax: FaxAnswer) -> Outcome:
                      "problems": list(fax.problems), "found_by": via}}
     return applied(step, "fax", "fax form", form.answer, form.confidence, form.reasons,
                    {"contact_person": form.contact_text}, parse, f"{form.answer} applied from the fax-back form")
+
+
+def _on_approval_sheet(step: Step, fax: FaxAnswer, form: PageReading) -> Outcome:
+    """A wholesaler's approval sheet faxed back: its code names the registration, the ticked box is the answer."""
+    assert form.registration_id is not None
+    if step.session.get(Registration, form.registration_id) is None:
+        return outcome_of(step, InboundStatus.REVIEW, "fax",
+                          f"fax: approval sheet of unknown registration {form.registration_id}")
+    step.correlation = Correlation("registration", form.registration_id, "approval sheet")
+    record_inbound(step)
+    page = Document(object_type="registration", object_id=form.registration_id, kind="approval_sheet",
+                    filename=f"approval-{step.row.id}.png", content_type="image/png", data=form.page_png)
+    step.session.add(page)
+    step.session.flush()
+    parse = {"fax": {"answer": form.answer, "confidence": form.confidence, "reasons": list(form.reasons),
+                     "contact_text": form.contact_text, "documents": [page.id], "problems": list(fax.problems),
+                     "found_by": "approval sheet"}}
+    return applied(step, "fax", "approval sheet", form.answer, form.confidence, form.reasons,
+                   {"reason": form.contact_text or ""}, parse, f"{form.answer} applied from the approval sheet")
 
 
 def _invitation_by_temp_id(session: Session, lookups: Sequence[str]) -> tuple[Invitation | None, str]:

@@ -28,6 +28,7 @@ from workflows.fax_order.pages import FaxPages
 from workflows.inbound.answers import decide, read
 from workflows.inbound.correlation import correlate, is_fax_order, reply_tokens
 from workflows.inbound.faxes import on_fax_order, on_fax_report, on_faxback_form, on_faxed_back_sheet
+from workflows.inbound.registrations import is_registration_request, on_registration_request
 from workflows.inbound.sender import authenticate
 from workflows.inbound.step import Correlation, Outcome, Step, outcome_of, record_inbound
 from workflows.models import InboundMessage, InboundStatus, Order, RawBlob
@@ -130,6 +131,8 @@ def run(session: Session, settings: Settings, row: InboundMessage, mail: ParsedM
     # Fax pages before the auto-reply check: fax-to-email services mark their deliveries automatic.
     if fax is not None:
         return on_faxed_back_sheet(step, fax.order) if fax.order is not None else on_faxback_form(step, fax)
+    if verdict.kind == MailKind.PERSONAL and is_registration_request(step):
+        return on_registration_request(step)
     step.correlation = correlate(step)
     corr = step.correlation
     record_inbound(step)

@@ -19,7 +19,7 @@ operations; the modules hold them by concept: ``records``, ``notices``, ``values
 """
 
 from workflows.order.follow_up import after_delivery, after_fax, overdue_ids, remind
-from workflows.order.inspection import UNDELIVERED_STATES, inspect, ship, undelivered_lines
+from workflows.order.inspection import UNDELIVERED_STATES, inspect, ship, undelivered_clause, undelivered_lines
 from workflows.order.placing import create, place, reorder
 from workflows.order.records import OBJECT_TYPE, latest_document, lines_of, total_of
 from workflows.order.states import ANSWERS, MACHINE, answer, fire
@@ -28,5 +28,5 @@ from workflows.order.values import date_from, parse_quantity
 __all__ = [
     "ANSWERS", "MACHINE", "OBJECT_TYPE", "UNDELIVERED_STATES", "after_delivery", "after_fax", "answer", "create",
     "date_from", "fire", "inspect", "latest_document", "lines_of", "overdue_ids", "parse_quantity", "place",
-    "remind", "reorder", "ship", "total_of", "undelivered_lines",
+    "remind", "reorder", "ship", "total_of", "undelivered_clause", "undelivered_lines",
 ]

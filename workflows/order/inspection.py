@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Numeric, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from workflows import clock
@@ -59,3 +60,15 @@ def undelivered_lines(lines: Sequence[OrderLine]) -> list[OrderLine]:
 
 
 UNDELIVERED_STATES = ("confirmed", "partially_confirmed", "shipped", "delivered")
+
+
+def undelivered_clause() -> Any:
+    """:func:`undelivered_lines` as SQL, for lists: an order with a line expecting more than inspection found.
+
+    Quantities are stored as decimal text, so they are compared as numbers here, as above.
+    """
+    expected = func.coalesce(cast(OrderLine.confirmed_quantity, Numeric), cast(OrderLine.quantity, Numeric))
+    missing = and_(OrderLine.order_id == Order.id, expected > 0,
+                   or_(OrderLine.inspected_at.is_(None),
+                       func.coalesce(cast(OrderLine.delivered_quantity, Numeric), 0) < expected))
+    return and_(Order.state.in_(UNDELIVERED_STATES), exists(select(OrderLine.id).where(missing)))
