@@ -162,6 +162,8 @@ def register_router(runtime: Runtime) -> APIRouter:
         except TransitionRefused as refused:
             return message(request, (f"この申請にはすでに回答済みです（{refused.reason}）。",
                                      f"This application has been answered already ({refused.reason})."), 409, False)
+        except InvalidRequest as exc:  # e.g. the company got its ID through another application meanwhile
+            return message(request, (f"承認できませんでした：{exc}", f"Could not approve: {exc}"), 409, False)
         if decision == "approve":
             thanks = ("ご回答ありがとうございました。企業IDを発行しました。",
                       "Thank you for your answer. The company ID has been issued.")

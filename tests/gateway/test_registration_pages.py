@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from webapp import WebApp
 from workflows import clock, registration
+from workflows.errors import TransitionRefused
 from workflows.models import OutboundMessage
 from workflows.registration import Company, CompanyAccount, Registration
 from workflows.registration.issuing import MAX_ACCOUNTS, TooManyAccounts, add_account
@@ -219,3 +220,21 @@ def test_operators_follow_registrations_in_the_console_and_a_confined_one_sees_n
     confined = web.login("kitchen")
     assert f"REG-{registration_id}" not in confined.get("/registrations").text
     assert confined.get(f"/registrations/{registration_id}").status_code == 404
+
+
+def test_a_second_application_changes_nothing_and_an_existing_company_cannot_apply_again(web: WebApp) -> None:
+    registration_id, first_approval = applied(web)
+    with web.runtime.db.transaction() as session:
+        reg = session.get(Registration, registration_id)
+        assert reg is not None
+        with pytest.raises(TransitionRefused, match="sent already"):
+            registration.apply(session, web.runtime.settings, reg, {**APPLICATION, "admin_name": "別人"})
+    with web.runtime.db.sessions() as session:
+        reg = session.get(Registration, registration_id)
+        assert reg is not None and reg.admin_name == "緑 花子" and reg.state == "applied"
+    post_form(web.client(), applied(web)[1], {"decision": "approve"})  # みどり青果 has its company ID now
+    _, path = started(web, company="全く別の名前")
+    refused = post_form(web.client(), path, {**APPLICATION, "company_name": "(株)みどり青果"})
+    assert refused.status_code == 422 and "すでに企業ID" in refused.text
+    late = post_form(web.client(), first_approval, {"decision": "approve"})  # the other application won
+    assert late.status_code == 409 and "has a company ID already" in late.text

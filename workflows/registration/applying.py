@@ -28,6 +28,7 @@ from workflows.models import InboundMessage
 from workflows.registration.issuing import company_admin, find_company
 from workflows.registration.models import Registration
 from workflows.registration.workflow import (
+    MACHINE,
     OBJECT_TYPE,
     RegistrationContext,
     fire,
@@ -163,9 +164,15 @@ def apply(session: Session, settings: Settings, registration: Registration, fiel
 
     Returns the wholesaler's approval link. A refused application by mail is answered with its problems.
     """
-    clean, problems = check_application(settings, fields, registration.applicant_email)
     if registration.state == "requested" and link_problem(registration) == "expired":
         fire(session, settings, registration, "expire")
+    if not MACHINE.allows(registration.state, "apply"):
+        fire(session, settings, registration, "apply", inbound=inbound)  # refused, saying why; nothing changes
+    clean, problems = check_application(settings, fields, registration.applicant_email)
+    named = company_key(clean["company_name"])
+    if named and named != registration.company_key and find_company(session, clean["company_name"]) is not None:
+        problems.append((f"{clean['company_name']} はすでに企業IDをお持ちです。貴社のID管理者にお問い合わせください",
+                         f"{clean['company_name']} has a company ID already; ask your company's ID administrator"))
     if problems:
         if inbound is not None:
             # A fresh link (only hashes are kept, so the first cannot be sent again); it replaces the first.
@@ -183,8 +190,8 @@ def apply(session: Session, settings: Settings, registration: Registration, fiel
     for key, value in clean.items():
         if key != "company_name":
             setattr(registration, key, value)
-    if clean["company_name"] and company_key(clean["company_name"]) == registration.company_key:
-        registration.company_name = display_name(clean["company_name"])
+    if named:  # the name as the application writes it (the request may have named it otherwise)
+        registration.company_name, registration.company_key = display_name(clean["company_name"]), named
     registration.applied_at, registration.link_used_at = clock.now(), clock.now()
     registration.approval_due_at = clock.now() + timedelta(days=settings.registration_approval_days)
     url = new_approval_link(settings, registration)

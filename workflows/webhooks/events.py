@@ -105,7 +105,8 @@ def _note_change(watched: Watched) -> Callable[[Any, Any, Any, Any], None]:
 
 
 for _model, _watched in WATCHED.items():
-    event.listen(getattr(_model, _watched.attribute), "set", _note_change(_watched))
+    # active_history: the old value is loaded if it was not, so previous_state is never a guess.
+    event.listen(getattr(_model, _watched.attribute), "set", _note_change(_watched), active_history=True)
 
 
 @event.listens_for(Session, "after_flush")
