@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -47,58 +49,58 @@ def _operator(session: Session, name: str) -> Operator:
     return operator
 
 
-def cmd_user(args: argparse.Namespace) -> None:
+@contextmanager
+def _shell_transaction() -> Iterator[Session]:
+    """One transaction on the gateway's database, its refusals said as the command's error."""
     db = Database(load_settings().database_url)
     db.upgrade_schema()
     try:
         with db.transaction() as session:
-            if args.action == "add":
-                op = accounts.add_operator(session, args.name, _password(args), args.role, buyer_id=args.buyer,
-                                           issuer=args.issuer)
-                print(f"operator {op.name} ({op.role}) added")
-            elif args.action == "list":
-                for op in session.scalars(select(Operator).order_by(Operator.name)):
-                    scope = f"buyer {op.buyer_id}" if op.buyer_id else (f"issuer {op.issuer}" if op.issuer else "all")
-                    state = "disabled" if op.disabled else ("locked" if op.locked_until else "active")
-                    print(f"{op.name}\t{op.role}\t{scope}\t{state}")
-            else:
-                op = _operator(session, args.name)
-                if args.action == "passwd":
-                    accounts.set_password(session, op, _password(args))
-                elif args.action in ("disable", "enable"):
-                    op.disabled = args.action == "disable"
-                    session.execute(delete(OperatorSession).where(OperatorSession.operator_id == op.id))
-                elif args.action == "unlock":
-                    op.locked_until, op.failed_logins = None, 0
-                print(f"operator {op.name}: {args.action} done")
+            yield session
     except ToriiError as refused:
         sys.exit(f"torii: {refused}")
     finally:
         db.dispose()
+
+
+def cmd_user(args: argparse.Namespace) -> None:
+    with _shell_transaction() as session:
+        if args.action == "add":
+            op = accounts.add_operator(session, args.name, _password(args), args.role, buyer_id=args.buyer,
+                                       issuer=args.issuer)
+            print(f"operator {op.name} ({op.role}) added")
+        elif args.action == "list":
+            for op in session.scalars(select(Operator).order_by(Operator.name)):
+                scope = f"buyer {op.buyer_id}" if op.buyer_id else (f"issuer {op.issuer}" if op.issuer else "all")
+                state = "disabled" if op.disabled else ("locked" if op.locked_until else "active")
+                print(f"{op.name}\t{op.role}\t{scope}\t{state}")
+        else:
+            op = _operator(session, args.name)
+            if args.action == "passwd":
+                accounts.set_password(session, op, _password(args))
+            elif args.action in ("disable", "enable"):
+                op.disabled = args.action == "disable"
+                session.execute(delete(OperatorSession).where(OperatorSession.operator_id == op.id))
+            elif args.action == "unlock":
+                op.locked_until, op.failed_logins = None, 0
+            print(f"operator {op.name}: {args.action} done")
 
 
 def cmd_token(args: argparse.Namespace) -> None:
-    db = Database(load_settings().database_url)
-    db.upgrade_schema()
-    try:
-        with db.transaction() as session:
-            if args.action == "create":
-                row, secret = api_tokens.issue_token(session, args.name, args.scope, buyer_id=args.buyer,
-                                                     issuer=args.issuer)
-                print(secret)
-                print(f"token {row.id} ({row.scope}) made; it is shown this once", file=sys.stderr)
-            elif args.action == "list":
-                for row in session.scalars(select(ApiToken).order_by(ApiToken.id)):
-                    used = row.last_used_at.isoformat() if row.last_used_at else "never used"
-                    print(f"{row.id}\t{row.name}\t{row.prefix}…\t{row.scope}\t"
-                          f"{'revoked' if row.revoked_at else used}")
-            else:
-                row = api_tokens.revoke_token(session, args.id)
-                print(f"token {row.id} ({row.name}) revoked")
-    except ToriiError as refused:
-        sys.exit(f"torii: {refused}")
-    finally:
-        db.dispose()
+    with _shell_transaction() as session:
+        if args.action == "create":
+            row, secret = api_tokens.issue_token(session, args.name, args.scope, buyer_id=args.buyer,
+                                                 issuer=args.issuer)
+            print(secret)
+            print(f"token {row.id} ({row.scope}) made; it is shown this once", file=sys.stderr)
+        elif args.action == "list":
+            for row in session.scalars(select(ApiToken).order_by(ApiToken.id)):
+                used = row.last_used_at.isoformat() if row.last_used_at else "never used"
+                print(f"{row.id}\t{row.name}\t{row.prefix}…\t{row.scope}\t"
+                      f"{'revoked' if row.revoked_at else used}")
+        else:
+            row = api_tokens.revoke_token(session, args.id)
+            print(f"token {row.id} ({row.name}) revoked")
 
 
 def add_account_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -27,12 +27,9 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import select
 
 from workflows import observe
-from workflows.db import Database
 from workflows.inbound.step import Outcome
-from workflows.models import InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +82,8 @@ def install_observers() -> None:
     observe.page_read = observe_page
 
 
-def process_observed(db: Database, inbound_id: int, run: Callable[[], Outcome | None]) -> Outcome | None:
-    """``run()`` (the pipeline for ``inbound_id``) timed; a message processed before is not counted."""
+def process_observed(run: Callable[[], Outcome | None]) -> Outcome | None:
+    """``run()`` (the pipeline for one message) timed; a message processed before is not counted."""
     started = time.perf_counter()
     try:
         outcome = run()
@@ -96,12 +93,8 @@ def process_observed(db: Database, inbound_id: int, run: Callable[[], Outcome | 
     if outcome is None:
         return None
     INBOUND_PROCESSING.labels(outcome.status).observe(time.perf_counter() - started)
-    # updated_at is written in the transaction that stored the outcome: both ends are the row's own.
-    with db.sessions() as session:
-        times = session.execute(select(InboundMessage.received_at, InboundMessage.updated_at)
-                                .where(InboundMessage.id == inbound_id)).one_or_none()
-    if times is not None:
-        INBOUND_LATENCY.labels(outcome.status).observe(max(0.0, (times[1] - times[0]).total_seconds()))
+    if outcome.latency is not None:
+        INBOUND_LATENCY.labels(outcome.status).observe(max(0.0, outcome.latency))
     return outcome
 
 

@@ -155,7 +155,7 @@ def register_router(runtime: Runtime) -> APIRouter:
             return message(request, ("承認か非承認を選んでください。", "Choose approve or reject."), 422, False)
         try:
             with runtime.db.transaction() as session:
-                reg = by_approval_token(session, token)
+                reg = by_approval_token(session, token, lock=True)
                 registration.fire(session, settings, reg, decision, reason=form.get("reason", "").strip() or None)
         except NotFound:
             return message(request, UNKNOWN, 404, start_over=False)

@@ -99,8 +99,7 @@ class Runtime:
     # Each actor names what it works on for the log lines of its task (gateway.logs).
     def _process_inbound(self, inbound_id: int) -> None:
         with log_context(inbound_id=inbound_id):
-            process_observed(self.db, inbound_id,
-                             lambda: inbound.process(self.db, self.settings, inbound_id, self.verify_sender))
+            process_observed(lambda: inbound.process(self.db, self.settings, inbound_id, self.verify_sender))
 
     def _deliver(self, outbound_id: int) -> None:
         with log_context(outbound_id=outbound_id):

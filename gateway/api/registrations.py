@@ -99,7 +99,9 @@ def registrations_router(runtime: Runtime) -> APIRouter:
 
     @router.get("/api/companies")
     def find_companies(me: Me, q: str = "", session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
-        return [company_json(session, c) for c in search_companies(session, q) if not me.scoped]
+        if me.scoped:  # companies belong to no buyer or issuer
+            return []
+        return [company_json(session, c) for c in search_companies(session, q)]
 
     @router.get("/api/companies/{company_id}")
     def get_company(company_id: int, me: Me, session: Session = Depends(session_dep)) -> dict[str, Any]:

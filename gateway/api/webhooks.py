@@ -88,19 +88,22 @@ def _endpoint(session: Session, endpoint_id: int, lock: bool = False) -> Webhook
     return endpoint
 
 
+def send_again(runtime: Runtime, session: Session, delivery_ids: list[int]) -> list[int]:
+    """A new round of tries for these deliveries (the API's and the console's "send again"), each handed to
+    the queue once the transaction commits; the ids that exist."""
+    again = webhook_deliveries.send_again(session, delivery_ids)
+
+    def enqueue() -> None:
+        for delivery_id in again:
+            runtime.enqueue_webhook(delivery_id)
+
+    after_commit(session, enqueue)
+    return again
+
+
 def webhooks_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
     session_dep = session_dependency(runtime)
-
-    def send_again(session: Session, delivery_ids: list[int]) -> list[int]:
-        again = webhook_deliveries.send_again(session, delivery_ids)
-
-        def enqueue() -> None:
-            for delivery_id in again:
-                runtime.enqueue_webhook(delivery_id)
-
-        after_commit(session, enqueue)
-        return again
 
     @router.get("/event-types")
     @requires(Level.ADMIN)
@@ -155,7 +158,7 @@ def webhooks_router(runtime: Runtime) -> APIRouter:
     def send_failed_again(endpoint_id: int, since: datetime | None = None) -> dict[str, Any]:
         with runtime.db.transaction() as session:
             _endpoint(session, endpoint_id)
-            again = send_again(session, webhook_deliveries.failed_ids(session, endpoint_id, since))
+            again = send_again(runtime, session, webhook_deliveries.failed_ids(session, endpoint_id, since))
             return {"deliveries": again}
 
     @router.get("/events")
@@ -203,7 +206,7 @@ def webhooks_router(runtime: Runtime) -> APIRouter:
     @requires(Level.ADMIN)
     def send_delivery_again(delivery_id: int) -> dict[str, Any]:
         with runtime.db.transaction() as session:
-            if not send_again(session, [delivery_id]):
+            if not send_again(runtime, session, [delivery_id]):
                 raise NotFound(f"webhook delivery {delivery_id} does not exist")
             delivery = session.get(WebhookDelivery, delivery_id)
             assert delivery is not None

@@ -18,13 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.shared import session_dependency
+from gateway.api.webhooks import send_again
 from gateway.auth import requires
 from gateway.console.pages import paginate, render
 from workflows.access import Level
-from workflows.db import after_commit
 from workflows.errors import NotFound
 from workflows.webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from workflows.webhooks import deliveries as webhook_deliveries
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -66,11 +65,10 @@ def webhooks_console_router(runtime: Runtime) -> APIRouter:
 
     @router.post("/webhooks/deliveries/{delivery_id}/send-again")
     @requires(Level.ADMIN)
-    def send_again(delivery_id: int) -> Response:
+    def send_delivery_again(delivery_id: int) -> Response:
         with runtime.db.transaction() as session:
-            if not webhook_deliveries.send_again(session, [delivery_id]):
+            if not send_again(runtime, session, [delivery_id]):
                 raise NotFound(f"webhook delivery {delivery_id} does not exist")
-            after_commit(session, lambda: runtime.enqueue_webhook(delivery_id))
         return RedirectResponse(f"/webhooks/deliveries/{delivery_id}", status_code=303)
 
     return router

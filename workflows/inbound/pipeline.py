@@ -11,6 +11,7 @@ most once: the row is locked and must still be ``received``.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from parsers.authresults import SenderAuth, Verifier
 from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
 from parsers.mime.parse import parse_mail
 from parsers.mime.parsed_mail import ParsedMail
+from workflows import clock
 from workflows import fax_order as fax_orders
 from workflows.bounces import apply_bounce
 from workflows.config import Settings
@@ -88,7 +90,7 @@ def process(db: Database, settings: Settings, inbound_id: int, verify_sender: Ve
                               row.object_type, row.object_id)
         _store_outcome(session, row, outcome)
         log.info("process: inbound %s → %s (%s)", inbound_id, outcome.status, outcome.reason)
-        return outcome
+        return replace(outcome, latency=(clock.now() - received_at).total_seconds())
 
 
 def _ordered_sheet(db: Database, order_id: int) -> OrderSheet | None:

@@ -26,6 +26,8 @@ class Outcome:
     object_type: str | None = None
     object_id: int | None = None
     parse: dict[str, Any] | None = None
+    # Seconds of business time from receipt to this outcome; set by the pipeline as it stores it.
+    latency: float | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,14 +113,22 @@ def start(session: Session, settings: Settings, *, applicant_email: str, company
     return Started(registration, link)
 
 
+def _by_token(session: Session, column: Any, token: str, what: str, lock: bool) -> Registration:
+    query = select(Registration).where(column == accounts.token_hash(token))
+    found = session.scalars(query.with_for_update() if lock else query).first()
+    if found is None:
+        raise NotFound(f"this {what} link is unknown")
+    return found
+
+
 def by_link(session: Session, token: str, *, lock: bool = False) -> Registration:
     """The registration an application link names; NotFound for an unknown one."""
-    found = session.scalars(select(Registration).where(
-        Registration.link_token_hash == accounts.token_hash(token)).with_for_update(of=Registration) if lock
-        else select(Registration).where(Registration.link_token_hash == accounts.token_hash(token))).first()
-    if found is None:
-        raise NotFound("this application link is unknown")
-    return found
+    return _by_token(session, Registration.link_token_hash, token, "application", lock)
+
+
+def by_approval_token(session: Session, token: str, *, lock: bool = False) -> Registration:
+    """The registration a wholesaler's approval link names; NotFound for an unknown one."""
+    return _by_token(session, Registration.approval_token_hash, token, "approval", lock)
 
 
 def link_problem(registration: Registration) -> str | None:
@@ -205,11 +214,3 @@ class ApplicationRefused(TransitionRefused):
     def __init__(self, state: str, problems: list[Problem]) -> None:
         super().__init__("registration", state, "apply", problems_text(problems))
         self.problems = problems
-
-
-def by_approval_token(session: Session, token: str) -> Registration:
-    found = session.scalars(select(Registration).where(
-        Registration.approval_token_hash == accounts.token_hash(token)).with_for_update(of=Registration)).first()
-    if found is None:
-        raise NotFound("this approval link is unknown")
-    return found

@@ -88,10 +88,10 @@ def issue(session: Session, settings: Settings, registration: Registration) -> t
     return company, account, link
 
 
-def account_by_password_token(session: Session, token: str) -> CompanyAccount:
+def account_by_password_token(session: Session, token: str, *, lock: bool = False) -> CompanyAccount:
     """The account a password link names while it holds; NotFound once used or expired."""
-    account = session.scalars(select(CompanyAccount).where(
-        CompanyAccount.password_token_hash == accounts.token_hash(token)).with_for_update()).first()
+    query = select(CompanyAccount).where(CompanyAccount.password_token_hash == accounts.token_hash(token))
+    account = session.scalars(query.with_for_update() if lock else query).first()
     if account is None or account.password_token_expires_at is None \
             or account.password_token_expires_at <= clock.now():
         raise NotFound("this link has been used or has expired")
@@ -99,7 +99,7 @@ def account_by_password_token(session: Session, token: str) -> CompanyAccount:
 
 
 def set_account_password(session: Session, token: str, password: str) -> CompanyAccount:
-    account = account_by_password_token(session, token)
+    account = account_by_password_token(session, token, lock=True)
     account.password_hash = accounts.hash_password(password)
     account.password_token_hash, account.password_token_expires_at = None, None
     return account
