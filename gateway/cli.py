@@ -3,7 +3,7 @@
     torii up        everything on one machine: private Redis (unless REDIS_URL), workers, SMTP, web
     torii smtpd     the SMTP intake alone        (needs REDIS_URL; DATABASE_URL for several machines)
     torii web       the API and console alone    (same)
-    torii worker    Dramatiq workers and the sweep alone (same)
+    torii worker    Dramatiq workers and the sweep alone (same); ``--queues outbound`` for delivery only
     torii ingest    store files as inbound messages, as if they had arrived by mail
     torii sweep     re-enqueue work Redis lost, once
     torii diagram   print a workflow's state machine as a Mermaid diagram
@@ -47,8 +47,11 @@ from gateway.smtpd import IntakeHandler, SmtpServer, tls_context
 from gateway.web import create_app
 from parsers.fax_sender import fax_file_type
 from workflows.config import Settings, load_settings
+from workflows.errors import IntakeError
 
 log = logging.getLogger("torii")
+
+EX_TEMPFAIL = 75  # sysexits.h: a temporary failure, try again later (what a 451 is to SMTP)
 
 
 class StopSignal:
@@ -197,7 +200,7 @@ def gateway(settings: Settings, *, smtp: bool = True, web: bool = True, workers:
             running.workers.start()
             stack.callback(running.workers.stop)
         if smtp:
-            handler = IntakeHandler(runtime.db, settings.mail_domain, runtime.enqueue_inbound)
+            handler = IntakeHandler(runtime.db, settings.mail_domain, runtime.enqueue_inbound, settings.intake_patience)
             tls = (tls_context(settings.smtp_tls_cert, settings.smtp_tls_key)
                    if settings.smtp_tls_cert and settings.smtp_tls_key else None)
             server = SmtpServer(handler, settings.smtp_host, settings.smtp_port, settings.max_message_bytes,
@@ -246,7 +249,14 @@ def cmd_worker(args: argparse.Namespace) -> None:
     mailboxes = imap_mailboxes(settings, "worker")
     runtime = Runtime(settings)
     runtime.db.upgrade_schema()
-    worker = dramatiq.Worker(runtime.broker, worker_threads=settings.worker_threads)
+    # A worker for some queues only (``--queues outbound``: the delivery of mail and faxes) can be scaled,
+    # restarted and killed apart from the others.
+    queues = {q.strip() for q in (args.queues or "").split(",") if q.strip()} or None
+    unknown = (queues or set()) - set(runtime.broker.get_declared_queues())
+    if unknown:
+        sys.exit(f"torii worker: unknown queue(s) {', '.join(sorted(unknown))}; "
+                 f"known: {', '.join(sorted(runtime.broker.get_declared_queues()))}")
+    worker = dramatiq.Worker(runtime.broker, queues=queues, worker_threads=settings.worker_threads)
     worker.start()
     sweeper = SweepLoop(runtime)
     sweeper.start()
@@ -275,8 +285,14 @@ def cmd_ingest(args: argparse.Namespace) -> None:
             raw = Path(name).read_bytes()
             if fax_file_type(raw) is not None:  # a faxed order as a file: as its fax service would deliver it
                 raw = wrap_file(raw, name, settings, sender_fax=args.fax_from)
-            stored = intake.store(runtime.db, raw, channel="file", mail_from=None, rcpt_tos=[],
-                                  peer=f"file:{Path(name).name}", enqueue=runtime.enqueue_inbound)
+            try:
+                stored = intake.store(runtime.db, raw, channel="file", mail_from=None, rcpt_tos=[],
+                                      peer=f"file:{Path(name).name}", enqueue=runtime.enqueue_inbound,
+                                      patience=settings.intake_patience)
+            except IntakeError as exc:  # nothing of this file is stored: say so, and that trying again will do
+                runtime.close()
+                print(f"{name}: not stored ({exc}); try again when the database is back", file=sys.stderr)
+                sys.exit(EX_TEMPFAIL)
             print(f"{name}: inbound {stored.id}{'' if stored.created else ' (duplicate)'}")
         runtime.close()
 
@@ -322,6 +338,9 @@ def main(argv: list[str] | None = None) -> None:
                            help="the number a PDF or TIFF was faxed from (else read from its file name)")
         if name == "diagram":
             p.add_argument("workflow", nargs="?", default="invitation")
+        if name == "worker":
+            p.add_argument("--queues", metavar="Q,Q", help="only these queues (inbound, outbound, webhooks; "
+                                                            "default all)")
         p.set_defaults(run=_fn)
     add_account_commands(sub)
     add_db_commands(sub)

@@ -6,12 +6,20 @@ finds it ``sent`` or freshly claimed and does nothing; a claim older than the
 lease means its worker died mid-send, and the row may be sent again, with the
 same Message-ID and idempotency key. Temporary failures go back to ``queued``
 and are retried by Dramatiq with backoff; permanent ones end as ``failed``.
+
+Once the relay (or the fax service) has taken a message, recording that is tried again
+while the database is away (a restart takes seconds), up to most of the lease: a
+record that fails at once would leave the claim to run out and the message be sent twice.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.fax import FaxJobRequest, FaxTransport
 from gateway.logs import bind_log_context
@@ -64,7 +72,25 @@ def deliver(db: Database, settings: Settings, transport: MailTransport, outbound
         _finish(db, settings, outbound_id, OutboundStatus.FAILED, str(exc))
         return
     count_outbound("mail", "sent")
-    _finish(db, settings, outbound_id, OutboundStatus.SENT, None)
+    _recorded(settings, f"outbound {outbound_id}",
+              lambda: _finish(db, settings, outbound_id, OutboundStatus.SENT, None))
+
+
+def _recorded(settings: Settings, what: str, record_it: Callable[[], None]) -> None:
+    """Run ``record_it`` (the transaction saying a message went out), trying again while the database fails."""
+    give_up = time.monotonic() + settings.delivery_lease * 0.8
+    wait = 0.2
+    while True:
+        try:
+            record_it()
+            return
+        except SQLAlchemyError:
+            if time.monotonic() + wait > give_up:
+                raise
+            log.warning("deliver: %s went out but could not be recorded yet; trying again in %.1f s", what, wait,
+                        exc_info=True)
+            time.sleep(wait)
+            wait = min(wait * 2, 5.0)
 
 
 def _finish(db: Database, settings: Settings, outbound_id: int, status: OutboundStatus, error: str | None) -> None:
@@ -112,15 +138,19 @@ def send_fax(db: Database, settings: Settings, transport: FaxTransport, job_id: 
             after_fax(session, settings, job)
         count_outbound("fax", "retrying" if job.status == FaxStatus.QUEUED else "failed")
         return
-    with db.transaction() as session:
-        job = session.get(FaxJob, job_id, with_for_update=True)
-        assert job is not None
-        job.transmission_ref = reference
-        if transport.reports_by_mail:
-            record(session, job.object_type, job.object_id, "fax",
-                   f"{job.kind} fax handed to the fax service ({reference}); waiting for its report",
-                   fax_job_id=job.id, attempt=job.attempts)
-        else:
-            finish_attempt(session, job, ok=True, failure=None, detail=reference)
-            after_fax(session, settings, job)
+
+    def handed_over() -> None:
+        with db.transaction() as session:
+            job = session.get(FaxJob, job_id, with_for_update=True)
+            assert job is not None
+            job.transmission_ref = reference
+            if transport.reports_by_mail:
+                record(session, job.object_type, job.object_id, "fax",
+                       f"{job.kind} fax handed to the fax service ({reference}); waiting for its report",
+                       fax_job_id=job.id, attempt=job.attempts)
+            else:
+                finish_attempt(session, job, ok=True, failure=None, detail=reference)
+                after_fax(session, settings, job)
+
+    _recorded(settings, f"fax job {job_id}", handed_over)
     count_outbound("fax", "handed_over" if transport.reports_by_mail else "sent")

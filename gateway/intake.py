@@ -3,7 +3,9 @@
 SMTP, IMAP and files all come through ``store``: the raw bytes (once per
 content hash) and a row with the envelope and a few headers, in one
 transaction. Only after the commit is the item acknowledged and a processing
-task enqueued; if the enqueue is lost, the sweep finds the row again.
+task enqueued; if the enqueue is lost, the sweep finds the row again. A database
+that cannot commit (unavailable, full, locked for longer than ``patience``) is an
+``IntakeError``: nothing is acknowledged, the sender tries again later.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from parsers.mime.encoded_words import decode_header_value
-from workflows.db import Database, after_commit
+from workflows.db import PATIENCE, Database, after_commit
 from workflows.errors import IntakeError
 from workflows.models import InboundMessage, RawBlob
 
@@ -31,6 +33,9 @@ log = logging.getLogger(__name__)
 _TRACE_HEADERS = re.compile(rb"^(received|return-path|delivered-to|x-original-to|x-received)\s*:", re.I)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MAX_HEADER_TEXT = 64 * 1024
+# The summary needs a few headers; the stdlib takes seconds on a header of megabytes (a header bomb), which
+# the pipeline refuses anyway (parsers.limits).
+_MAX_HEADER_PARSE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ def dedup_key(raw: bytes) -> str:
 
 def _header_summary(raw: bytes) -> tuple[str | None, str | None, str | None, str]:
     head, _ = split_header(raw)
+    if len(head) > _MAX_HEADER_PARSE:
+        head = head[:head.rfind(b"\n", 0, _MAX_HEADER_PARSE) + 1 or _MAX_HEADER_PARSE]
     headers = BytesHeaderParser(policy=compat32).parsebytes(head + b"\n\n")
 
     def value(name: str) -> str | None:
@@ -97,8 +104,10 @@ def store(
     rcpt_tos: Sequence[str],
     peer: str | None = None,
     enqueue: Callable[[int], None] | None = None,
+    patience: float = PATIENCE,
 ) -> Stored:
-    """Store one inbound item durably; raises IntakeError if it could not be committed."""
+    """Store one inbound item durably; raises IntakeError if it could not be committed (within ``patience``
+    seconds of waiting for the database)."""
     sha = hashlib.sha256(raw).hexdigest()
     key = dedup_key(raw)
     try:
@@ -108,7 +117,7 @@ def store(
         message_id, from_addr, subject, header_text = None, None, None, ""
     for attempt in (1, 2):
         try:
-            with db.transaction() as session:
+            with db.transaction(patience) as session:
                 existing = session.scalar(select(InboundMessage.id).where(InboundMessage.dedup_key == key))
                 if existing is not None:
                     log.info("intake: duplicate of inbound %s (message-id %s)", existing, message_id)

@@ -1,7 +1,9 @@
 """SMTP intake (aiosmtpd): what it does (``IntakeHandler``) apart from how it runs (``SmtpServer``).
 
 A ``250`` is answered only after the message is committed; a store that fails
-answers ``451`` so the client tries again. Only the gateway's own domain is
+(the database unavailable, full, or locked for longer than ``patience`` seconds)
+answers ``451`` so the client tries again, and the next delivery after the
+database is back gets its ``250``. Only the gateway's own domain is
 accepted at RCPT: it is not a relay. The size limit is aiosmtpd's, answered
 with ``552`` as the DATA arrives.
 """
@@ -34,10 +36,11 @@ MAX_RECIPIENTS = 100
 
 
 class IntakeHandler:
-    def __init__(self, db: Database, domain: str, enqueue: Callable[[int], None]) -> None:
+    def __init__(self, db: Database, domain: str, enqueue: Callable[[int], None], patience: float = 10.0) -> None:
         self.db = db
         self.domain = domain.lower()
         self.enqueue = enqueue
+        self.patience = patience  # the client waits for our answer: better a 451 than its timeout
 
     def accepts(self, address: str) -> bool:
         domain = address.rpartition("@")[2].lower().rstrip(".")
@@ -68,6 +71,7 @@ class IntakeHandler:
             rcpt_tos=list(envelope.rcpt_tos),
             peer=str(session.peer[0]) if session.peer else None,
             enqueue=self.enqueue,
+            patience=self.patience,
         )
         try:
             # Storing blocks (a commit with fsync): never on the event loop.

@@ -4,6 +4,11 @@ A task can vanish (Redis restarted empty, a worker killed before it acknowledged
 an enqueue that failed after a commit). The database is the truth: rows still
 ``received`` or ``queued``, or ``sending`` past their lease, are enqueued again.
 Enqueuing twice is harmless because every task is idempotent.
+
+An inbound message being processed is touched by its attempt every third of the grace
+(``workflows.inbound.attempts``): a slow attempt is never doubled, one whose worker died is untouched
+after the grace and enqueued again, and a message begun ``inbound_max_attempts`` times is failed by the
+next attempt, so that the sweep stops at it.
 """
 
 from __future__ import annotations

@@ -8,11 +8,13 @@ every router, so handlers raise ``InvalidRequest`` (422), ``TransitionRefused`` 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.catalog import catalog_router
@@ -35,6 +37,8 @@ from gateway.openapi import documented_schema
 from gateway.register_pages import register_router
 from gateway.runtime import Runtime
 from workflows.errors import InvalidRequest, NotFound, TransitionRefused
+
+log = logging.getLogger(__name__)
 
 # No inline script anywhere (pages use /static/console.js); inline style attributes place the boxes
 # drawn over fax pages. Nothing may frame the console.
@@ -85,6 +89,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     @app.exception_handler(InvalidRequest)
     def _invalid(_request: Request, exc: InvalidRequest) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=422)
+
+    # A number no column can hold (an id of 30 digits) is refused by the driver: SQLite raises
+    # OverflowError, PostgreSQL a DataError. Either is the request's fault, never the server's.
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    def _out_of_range(_request: Request, exc: Exception) -> JSONResponse:
+        log.info("request refused: a value out of the database's range (%s)", type(exc).__name__)
+        return JSONResponse({"error": "a number or text in the request is out of range"}, status_code=422)
 
     @app.exception_handler(TransitionRefused)
     def _refused(_request: Request, exc: TransitionRefused) -> JSONResponse:

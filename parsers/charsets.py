@@ -59,6 +59,7 @@ _ALIASES: dict[str, str] = {
 _NOT_CHARSETS = {"rot13", "base64", "hex", "zlib", "bz2", "uu", "quopri", "unicode_escape", "raw_unicode_escape",
                  "undefined", "idna", "punycode", "mbcs", "oem", "palmos", "string_escape"}
 _SINGLE_BYTE_OR_CJK = {"cp1252", "latin-1", "cp932", EUCJP, "gb18030", "cp949", "big5hkscs", ASCII}
+_CJK_CODECS = {"cp932", EUCJP, "gb18030", "cp949", "big5hkscs"}
 
 _JIS_ESCAPES = re.compile(rb"\x1b(?:\$[@B]|\(I|\$\(D)")
 _DETECT_LIMIT = 64 * 1024
@@ -189,6 +190,22 @@ def _is_utf8_text(data: bytes) -> bool:
     return True
 
 
+def _label_fits_better(data: bytes, codec: str) -> bool:
+    """Whether bytes that are valid UTF-8 are still better read in the declared CJK codec.
+
+    A short CJK text can be valid UTF-8 by chance (EUC-JP 認 is the bytes of ǧ), but only as two-byte
+    sequences (Latin, Greek, Cyrillic): real UTF-8 Japanese has three-byte ones. When the declared
+    codec reads the same bytes as nothing but CJK, kana and full-width forms, the label is right.
+    """
+    if codec not in _CJK_CODECS or any(ord(ch) >= 0x800 for ch in data.decode("utf-8")):
+        return False
+    try:
+        declared = data.decode("euc_jp" if codec == EUCJP else codec)
+    except UnicodeDecodeError:
+        return False
+    return all(ord(ch) < 0x80 or 0x3000 <= ord(ch) <= 0x9FFF or 0xFF01 <= ord(ch) <= 0xFF5E for ch in declared)
+
+
 # ---------------------------------------------------------------------------------------------
 # Decoding
 
@@ -219,7 +236,7 @@ def _decode_bytes(data: bytes, declared: str | None) -> tuple[str, list[str]]:
         if not data.isascii() and b"\x1b" not in data:
             return _guessed(data, f"charset {label!r} declared but the bytes are 8-bit", exclude=ISO2022JP)
         return decode_iso2022jp(data, label)
-    if codec in _SINGLE_BYTE_OR_CJK and _is_utf8_text(data):
+    if codec in _SINGLE_BYTE_OR_CJK and _is_utf8_text(data) and not _label_fits_better(data, codec):
         # Valid multi-byte UTF-8 is almost never an accident in these charsets: the label is wrong.
         return data.decode("utf-8"), [f"charset {label!r} declared but the bytes are utf-8; decoded as utf-8"]
     if codec == EUCJP:

@@ -1,6 +1,6 @@
 """pages_from_attachment: the page images of a faxed or scanned attachment.
 
-    PDF         every page rendered by pypdfium2 at 200 dpi, grayscale
+    PDF         every page rendered by pypdfium2 at 200 dpi, grayscale, in a confined child process
     TIFF        every frame (fax TIFFs: 1-bit, Group 3/4, 204×98 or 204×196 dpi),
                 resampled to square pixels
     PNG, JPEG   the image (GIF, BMP and WebP too: Pillow reads them)
@@ -11,15 +11,16 @@ the bytes say nothing (fax-to-email gateways often label attachments
 ``application/octet-stream``).
 
 Bad input never escapes as anything but ``UnreadablePage`` with a reason meant for
-an operator: "encrypted PDF", "corrupt PDF: ...", "no pages", "too many pages",
-"image too large", "decompression bomb: ...", "corrupt image: ...", "unsupported attachment",
-"empty attachment".
+an operator: "encrypted PDF", "corrupt PDF: ...", "no pages", "corrupt image: ...",
+"unsupported attachment", "empty attachment"; and ``TooLarge`` ("too large: ...") for an input over
+one of the limits in force (``parsers.limits``): pages, pixels per page (checked from the page size
+or the image header before anything is decoded or rendered), pixels of an image a PDF page embeds,
+bytes a PDF's streams inflate to (``parsers.pdf_streams``, before PDFium sees the file), and the time
+and memory the child process reading a PDF may take (``parsers.confined``).
 A PDF whose encryption needs no password to open (owner password or permissions
 only) is read like any other; pass ``refuse_encrypted=True`` to refuse those too.
 
-Limits against decompression bombs and endless documents: ``MAX_PAGES`` pages and
-``MAX_PAGE_PIXELS`` pixels per page (checked from the page size before anything is
-decoded or rendered). PDFium is not thread-safe: renders are serialised by a lock.
+``read_pdf_confined`` runs any PDF reader so (``parsers.pagetext`` takes the text layer there too).
 """
 
 from __future__ import annotations
@@ -29,50 +30,47 @@ import logging
 import re
 import threading
 import warnings
-from collections.abc import Iterator
-from typing import cast
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, cast
 
 from PIL import Image, ImageOps, ImageSequence
 
-from parsers.errors import ParserError
+from parsers.confined import Confinement, run_confined
+from parsers.errors import TooLarge, UnreadablePage
+from parsers.limits import Limits, capped, check_time, current, mib, reading
+from parsers.pdf_streams import check_inflation
 
-__all__ = ["UnreadablePage", "pages_from_attachment", "square_pixels", "MAX_PAGES", "MAX_PAGE_PIXELS", "RENDER_DPI"]
+__all__ = ["UnreadablePage", "TooLarge", "pages_from_attachment", "read_pdf_confined", "render_pdf", "square_pixels",
+           "MAX_PAGES", "MAX_PAGE_PIXELS", "RENDER_DPI"]
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 RENDER_DPI = 200
-MAX_PAGES = 50
-# A3 at 300 dpi is 17.4 Mpx; a fax page at 200×200 dpi about 3.9 Mpx.
-MAX_PAGE_PIXELS = 30_000_000
-# An image inside a PDF page is decoded whole before it is scaled down: A3 at 600 dpi is 70 Mpx.
-MAX_IMAGE_PIXELS = 100_000_000
+# The defaults of the limits (parsers.limits.Limits); the ones in force are ``current()``'s.
+MAX_PAGES = Limits().pages
+MAX_PAGE_PIXELS = Limits().page_pixels
 
 _PDFIUM_LOCK = threading.Lock()
 _PDF_ERR_FILE = 2  # FPDF_ERR_FILE
 _PDF_ERR_PASSWORD = 4  # FPDF_ERR_PASSWORD
 _NO_PAGES = re.compile(rb"/Count\s*0(?![0-9.])")
-
-
-class UnreadablePage(ParserError):
-    """Raised when an attachment gives no page images; ``reason`` says why, for the operator."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+_BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
 
 
 def pages_from_attachment(data: bytes, content_type: str, filename: str | None = None, *,
                           refuse_encrypted: bool = False) -> list[Image.Image]:
     """The pages of a PDF, TIFF or image attachment, grayscale with square pixels.
 
-    Raises ``UnreadablePage`` and nothing else.
+    Raises ``UnreadablePage`` (``TooLarge`` among them) and nothing else.
     """
     if not data:
         raise UnreadablePage("empty attachment")
     kind = _kind(data, content_type, filename)
     try:
         if kind == "pdf":
-            return _pdf_pages(data, refuse_encrypted)
+            return read_pdf_confined(render_pdf, data, refuse_encrypted)
         if kind == "image":
             return _image_pages(data)
     except UnreadablePage:
@@ -104,10 +102,50 @@ def _kind(data: bytes, content_type: str, filename: str | None) -> str:
 # -- PDF ------------------------------------------------------------------------------------------
 
 
-def _pdf_pages(data: bytes, refuse_encrypted: bool) -> list[Image.Image]:
+def read_pdf_confined(reader: Callable[..., T], data: bytes, *args: Any) -> T:
+    """``reader(data, *args)`` in a child process with the limits in force (``parsers.confined``).
+
+    The child checks first what the PDF's streams inflate to (``parsers.pdf_streams``); it gets
+    ``pdf_seconds`` (or what is left of the page's or the message's time) and ``pdf_memory_bytes``.
+    Raises what ``reader`` raises, ``TooLarge`` when the child runs out of either, and
+    ``UnreadablePage`` when it dies.
+    """
+    limits = current()
+    seconds = capped(limits.pdf_seconds)
+    if seconds <= 0:
+        check_time()
+    try:
+        result: T = run_confined(_confined_reader, reader, limits, data, *args, seconds=seconds,
+                                 memory_bytes=limits.pdf_memory_bytes)
+        return result
+    except Confinement as exc:
+        if exc.kind == "time":
+            check_time()  # the message's time (or the page's), when that is what ran out
+            raise TooLarge(f"too large: reading the PDF took more than {limits.pdf_seconds:g} s") from None
+        if exc.kind == "memory":
+            raise TooLarge(f"too large: reading the PDF needs more than {mib(limits.pdf_memory_bytes)} of memory"
+                           ) from None
+        log.warning("PDF reader died: %s", exc.detail)
+        raise UnreadablePage(f"corrupt PDF: its reader died ({exc.detail})") from None
+
+
+def _confined_reader(reader: Callable[..., T], limits: Limits, data: bytes, *args: Any) -> T:
+    """In the child: the limits in force as in the caller, the streams checked, then ``reader``."""
+    with reading(limits, timed=False):
+        if b"%PDF-" in data[:1024]:
+            check_inflation(data, limits.inflated_bytes, limits.inflated_total_bytes)
+        return reader(data, *args)
+
+
+def render_pdf(data: bytes, refuse_encrypted: bool = False) -> list[Image.Image]:
+    """Every page of a PDF rendered by PDFium, grayscale, with the page and pixel limits in force.
+
+    In the caller's process: meant to run confined (``read_pdf_confined``), after the inflation check.
+    """
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
+    limits = current()
     with _PDFIUM_LOCK:
         # PDFium's last error is global and some failures (a PDF without pages) leave it
         # untouched: set it to "file error", which loading from memory never reports.
@@ -131,8 +169,8 @@ def _pdf_pages(data: bytes, refuse_encrypted: bool) -> list[Image.Image]:
             count = len(doc)
             if count == 0:
                 raise UnreadablePage("no pages")
-            if count > MAX_PAGES:
-                raise UnreadablePage(f"too many pages: {count} (at most {MAX_PAGES})")
+            if count > limits.pages:
+                raise TooLarge(f"too large: {count} pages (at most {limits.pages})")
             pages = []
             scale = RENDER_DPI / 72
             for index in range(count):
@@ -140,12 +178,13 @@ def _pdf_pages(data: bytes, refuse_encrypted: bool) -> list[Image.Image]:
                 try:
                     width, height = page.get_size()
                     px = (width * scale) * (height * scale)
-                    if px > MAX_PAGE_PIXELS:
-                        raise UnreadablePage(f"image too large: page {index + 1} is {width / 72 * 25.4:.0f}×"
-                                             f"{height / 72 * 25.4:.0f} mm")
+                    if px > limits.page_pixels:
+                        raise TooLarge(f"too large: page {index + 1} is {width / 72 * 25.4:.0f}×"
+                                       f"{height / 72 * 25.4:.0f} mm, {px / 1e6:.0f} Mpx at {RENDER_DPI} dpi "
+                                       f"(at most {limits.page_pixels / 1e6:.0f} Mpx)")
                     if width < 1 or height < 1:
                         raise UnreadablePage(f"corrupt PDF: page {index + 1} has no size")
-                    _check_images(page, index, pdfium_c.FPDF_PAGEOBJ_IMAGE)
+                    _check_images(page, index, pdfium_c.FPDF_PAGEOBJ_IMAGE, limits.image_pixels)
                     image = page.render(scale=scale, grayscale=True).to_pil().convert("L")
                 finally:
                     page.close()
@@ -156,7 +195,7 @@ def _pdf_pages(data: bytes, refuse_encrypted: bool) -> list[Image.Image]:
             doc.close()
 
 
-def _check_images(page: object, index: int, image_type: int) -> None:
+def _check_images(page: object, index: int, image_type: int, limit: int) -> None:
     """Refuse a page embedding an image too large to decode, before PDFium decodes it to render the page.
 
     The sizes come from the images' dictionaries, so a few kilobytes of compressed zeros
@@ -167,8 +206,9 @@ def _check_images(page: object, index: int, image_type: int) -> None:
             width, height = found.get_px_size()
         except Exception:  # PDFium could not tell: rendering will say what is wrong
             continue
-        if width * height > MAX_IMAGE_PIXELS:
-            raise UnreadablePage(f"decompression bomb: page {index + 1} embeds an image of {width}×{height} pixels")
+        if width * height > limit:
+            raise TooLarge(f"too large: page {index + 1} embeds an image of {width}×{height} pixels "
+                           f"(at most {limit / 1e6:.0f} Mpx)")
 
 
 def _pdfium_reason(exc: Exception) -> str:
@@ -187,15 +227,18 @@ def _image_pages(data: bytes) -> list[Image.Image]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise UnreadablePage(f"image too large: {exc}") from exc
+        claimed = _BOMB_PIXELS.search(str(exc))
+        raise TooLarge(f"too large: the image claims {int(claimed[1]) / 1e6:,.0f} Mpx" if claimed else
+                       f"too large: {exc}") from exc
     except Exception as exc:
         raise UnreadablePage(f"corrupt image: {type(exc).__name__}: {exc}") from exc
     photo = getattr(image, "n_frames", 1) == 1 and image.format != "TIFF"
+    limits = current()
     pages = []
     for index, frame in enumerate(_frames(image)):
-        if index >= MAX_PAGES:
-            raise UnreadablePage(f"too many pages: more than {MAX_PAGES}")
-        pages.append(_square(frame, index, photo))
+        if index >= limits.pages:
+            raise TooLarge(f"too large: more than {limits.pages} pages")
+        pages.append(_square(frame, index, photo, limits.page_pixels))
     if not pages:
         raise UnreadablePage("no pages")
     return pages
@@ -208,15 +251,17 @@ def _frames(image: Image.Image) -> Iterator[Image.Image]:
         return
 
 
-def _square(frame: Image.Image, index: int, photo: bool = False) -> Image.Image:
+def _square(frame: Image.Image, index: int, photo: bool = False, limit: int = MAX_PAGE_PIXELS) -> Image.Image:
     """One frame, decoded (size checked first), in mode "L" with square pixels; a photo turned as shown."""
     width, height = frame.size
     if width < 1 or height < 1:
         raise UnreadablePage(f"corrupt image: page {index + 1} has no size")
     xdpi, ydpi = _dpi(frame)
     stretch_x, stretch_y = max(1.0, ydpi / xdpi), max(1.0, xdpi / ydpi)  # fax "normal": each line stands for two
-    if width * height * stretch_x * stretch_y > MAX_PAGE_PIXELS:
-        raise UnreadablePage(f"image too large: page {index + 1} is {frame.width}×{frame.height} pixels")
+    if width * height * stretch_x * stretch_y > limit:
+        # Known from the header: a TIFF claiming a million pixels square costs nothing until it is decoded.
+        raise TooLarge(f"too large: page {index + 1} is {frame.width}×{frame.height} pixels "
+                       f"(at most {limit / 1e6:.0f} Mpx)")
     try:
         frame.load()
         if photo:

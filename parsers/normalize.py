@@ -32,7 +32,13 @@ def normalize_text(s: str) -> str:
 
 def fold_for_match(s: str) -> str:
     """normalize_text, lower case, and no whitespace at all: the form keywords are matched in."""
-    return _WHITESPACE.sub("", normalize_text(s).lower())
+    return _recompose(_WHITESPACE.sub("", normalize_text(s).lower()))
+
+
+def _recompose(s: str) -> str:
+    # A mark that followed a removed space now follows a letter ("ｶ ﾞ" → "カ\u3099"), and lower() can
+    # decompose ("İ"): NFKC once more, so that folding folded text changes nothing.
+    return unicodedata.normalize("NFKC", s)
 
 
 def name_key(s: str) -> str:
@@ -68,5 +74,5 @@ def fold_compact(s: str) -> str:
         after = text[match.end()] if match.end() < len(text) else ""
         return " " if _ASCII_WORD_CHAR.match(before) and _ASCII_WORD_CHAR.match(after) else ""
 
-    return _WHITESPACE.sub(space, text)
+    return _recompose(_WHITESPACE.sub(space, text))
 

@@ -16,6 +16,7 @@ from gateway.redisproc import RedisServer
 from harness import DkimKey, GatewayProcess, gateway_env, make_dkim_key, private_database
 from webapp import WebApp, web_app
 from workflows import clock
+from workflows.db import Database
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +43,16 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with private_database(tmp_path_factory.mktemp("db")) as url:
         yield url
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A database of the test's own (SQLite, or a private one on the PostgreSQL of DATABASE_URL), migrated."""
+    with private_database(tmp_path) as url:
+        database = Database(url)
+        database.upgrade_schema()
+        yield database
+        database.dispose()
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from parsers.limits import MIB, Limits
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
@@ -118,6 +120,14 @@ class Settings:
     fax_order_address: str
     # A JSON file of fax-to-email service profiles (parsers/fax_sender.py); None: the built-in generic one.
     fax_services_file: Path | None
+    # What reading one message may cost (parsers/limits.py; TORII_MAX_*): over a limit, it goes to review
+    # with the reason "too large: ...".
+    limits: Limits = Limits()
+    # A message whose processing began this many times without ending (the worker died: out of memory,
+    # kill -9) is failed, not tried again (workflows/inbound/attempts.py).
+    inbound_max_attempts: int = 3
+    # Seconds intake waits for the database (SQLite's write lock) before it answers 451 instead of 250.
+    intake_patience: float = 10.0
     # Console sessions end after this long without a request, and after session_max_hours in any case.
     session_idle_minutes: float = 120.0
     session_max_hours: float = 12.0
@@ -158,11 +168,31 @@ FREE_MAIL_DOMAINS = ("gmail.com,googlemail.com,yahoo.co.jp,ymail.ne.jp,yahoo.com
                      "ezweb.ne.jp,au.com,softbank.ne.jp,i.softbank.jp,ybb.ne.jp")
 
 
+def load_limits() -> Limits:
+    """The reading limits from TORII_MAX_* (sizes in MiB or KiB as named, times in seconds)."""
+    default = Limits()
+    return Limits(
+        inflated_bytes=_int("TORII_MAX_INFLATED_MIB", default.inflated_bytes // MIB) * MIB,
+        inflated_total_bytes=_int("TORII_MAX_INFLATED_TOTAL_MIB", default.inflated_total_bytes // MIB) * MIB,
+        page_pixels=_int("TORII_MAX_PAGE_PIXELS", default.page_pixels),
+        image_pixels=_int("TORII_MAX_IMAGE_PIXELS", default.image_pixels),
+        pages=_int("TORII_MAX_PAGES", default.pages),
+        mime_parts=_int("TORII_MAX_MIME_PARTS", default.mime_parts),
+        mime_depth=_int("TORII_MAX_MIME_DEPTH", default.mime_depth),
+        header_bytes=_int("TORII_MAX_HEADER_KIB", default.header_bytes // 1024) * 1024,
+        ocr_page_seconds=_float("TORII_MAX_OCR_PAGE_SECONDS", default.ocr_page_seconds),
+        reading_seconds=_float("TORII_MAX_READING_SECONDS", default.reading_seconds),
+        pdf_seconds=_float("TORII_MAX_PDF_SECONDS", default.pdf_seconds),
+        pdf_memory_bytes=_int("TORII_MAX_PDF_MEMORY_MIB", default.pdf_memory_bytes // MIB) * MIB,
+    )
+
+
 def load_settings() -> Settings:
     home = Path(os.environ.get("TORII_HOME", "var")).resolve()
     domain = os.environ.get("TORII_MAIL_DOMAIN", "torii.localhost").lower()
     http_host, http_port = os.environ.get("TORII_HTTP_HOST", "127.0.0.1"), _int("TORII_HTTP_PORT", 8025)
     public_url = os.environ.get("TORII_PUBLIC_URL", f"http://{http_host}:{http_port}").rstrip("/")
+    limits = load_limits()
     return Settings(
         home=home,
         database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{home / 'torii.sqlite3'}",
@@ -176,6 +206,9 @@ def load_settings() -> Settings:
         mail_domain=domain,
         from_address=os.environ.get("TORII_FROM_ADDRESS", f"noreply@{domain}"),
         max_message_bytes=_int("TORII_MAX_MESSAGE_BYTES", 25 * 1024 * 1024),
+        limits=limits,
+        inbound_max_attempts=_int("TORII_INBOUND_MAX_ATTEMPTS", 3),
+        intake_patience=_float("TORII_INTAKE_PATIENCE", 10.0),
         smtp_timeout=_float("TORII_SMTP_TIMEOUT", 60.0),
         smtp_tls_cert=Path(os.environ["TORII_SMTP_TLS_CERT"]) if os.environ.get("TORII_SMTP_TLS_CERT") else None,
         smtp_tls_key=Path(os.environ["TORII_SMTP_TLS_KEY"]) if os.environ.get("TORII_SMTP_TLS_KEY") else None,

@@ -5,6 +5,10 @@ DATABASE_URL points at one. On SQLite every writing transaction starts
 with ``BEGIN IMMEDIATE`` so that two workers never read-then-write the same row
 concurrently (PostgreSQL gets the same from ``SELECT ... FOR UPDATE``), and
 ``synchronous=FULL`` because a ``250`` promises the message is on disk.
+
+A writer that cannot have the database within its patience (60 s; intake asks for less, since its
+client is waiting for an answer) gets ``sqlalchemy.exc.OperationalError``, like any other failure of
+the database: intake answers 451, a task is retried.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows import migrations
@@ -31,6 +36,8 @@ log = logging.getLogger(__name__)
 _AFTER_COMMIT = "torii_after_commit"
 _DISPATCH = "torii_dispatch"
 _WRITE = "torii_write"
+_PATIENCE = "torii_patience"
+PATIENCE = 60.0  # seconds a writer waits for the database by default
 # pg_advisory_xact_lock's key for changing the schema; any constant that nothing else locks on.
 _MIGRATION_LOCK = 0x746F726969  # "torii"
 
@@ -63,8 +70,9 @@ def make_engine(url: str) -> Engine:
         def _on_begin(conn: Any) -> None:
             # Writers take the lock up front, so a read-then-write never meets a concurrent writer;
             # readers begin deferred and, in WAL mode, never wait for anyone.
-            if conn.get_execution_options().get(_WRITE, False):
-                _begin_immediate(conn.connection.driver_connection)
+            options = conn.get_execution_options()
+            if options.get(_WRITE, False):
+                _begin_immediate(conn.connection.driver_connection, options.get(_PATIENCE, PATIENCE))
             else:
                 conn.exec_driver_sql("BEGIN")
 
@@ -102,9 +110,9 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection, patience: float = 60.
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
                 if time.monotonic() > deadline:
-                    raise
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
                 time.sleep(0.0005)
     finally:
         dbapi_connection.execute("PRAGMA busy_timeout=60000")
@@ -122,9 +130,7 @@ class Database:
         # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in growing
         # steps (up to 100 ms). Threads of one process queue on this lock instead, so only writers
         # of different processes ever meet SQLite's busy wait.
-        self._write_lock: threading.Lock | nullcontext[None] = (
-            threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
-        )
+        self._write_lock: threading.Lock | None = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     def upgrade_schema(self) -> None:
         """Bring the database to the newest schema revision; only migrations make and change tables."""
@@ -132,7 +138,7 @@ class Database:
             # Every process of a gateway calls this on start; once one has migrated, the rest only look.
             if migrations.current(connection) == migrations.head():
                 return
-        with self._write_lock, self.migrating() as connection:
+        with self._writer(PATIENCE), self.migrating() as connection:
             migrations.upgrade(connection)
 
     @contextmanager
@@ -162,14 +168,29 @@ class Database:
                 driver.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, patience: float = PATIENCE) -> Iterator[Session]:
         """A writing session, committed at the end of the block or rolled back.
 
-        Plain ``sessions()`` are for reading: on SQLite they never take the write lock.
+        Plain ``sessions()`` are for reading: on SQLite they never take the write lock. ``patience``: the
+        seconds to wait for it, then ``OperationalError``.
         """
-        with self._write_lock, self.sessions() as session, session.begin():
-            session.connection(execution_options={_WRITE: True})
+        with self._writer(patience), self.sessions() as session, session.begin():
+            session.connection(execution_options={_WRITE: True, _PATIENCE: patience})
             yield session
+
+    @contextmanager
+    def _writer(self, patience: float) -> Iterator[None]:
+        lock = self._write_lock
+        if lock is None:
+            yield
+            return
+        if not lock.acquire(timeout=patience):
+            raise OperationalError("BEGIN IMMEDIATE", None,
+                                   TimeoutError(f"another writer held the database for more than {patience:.0f} s"))
+        try:
+            yield
+        finally:
+            lock.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -10,7 +10,9 @@ page, for the caller to find the one invitation they match. The ticked box is th
 answer and the contact field the contact person. A wholesaler's approval sheet of a company ID
 application has the same form; its code names the registration instead.
 Reading pages is slow (OCR), so it happens before the database transaction:
-``read_pages`` is pure, and ``Step`` only applies what it found.
+``read_pages`` is pure, and ``Step`` only applies what it found. An attachment over a reading
+limit (``parsers.limits``) is not a problem among others: ``TooLarge`` goes up to the pipeline,
+which sends the message to review with it; each page's OCR time is counted (``limits.page``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from parsers import limits
+from parsers.errors import TooLarge
 from parsers.mime.parsed_mail import Attachment, ParsedMail
 from workflows import observe
 
@@ -89,6 +93,8 @@ def read_pages(mail: ParsedMail, secret: bytes,
         try:
             decoded.append((attachment, pages_from_attachment(attachment.data, attachment.content_type,
                                                               attachment.filename, refuse_encrypted=True)))
+        except TooLarge as exc:
+            raise TooLarge(f"{exc.reason} ({attachment.filename or attachment.content_type})") from exc
         except UnreadablePage as exc:
             problems.append(f"{attachment.filename or attachment.content_type}: unparseable: {exc.reason}")
     if order_for is not None and decoded:
@@ -96,7 +102,9 @@ def read_pages(mail: ParsedMail, secret: bytes,
         from workflows.order_documents.fax_forms import order_fax_form
 
         every_page = [page for _, pages in decoded for page in pages][:MAX_PAGES]
-        order = read_order_fax(every_page, order_fax_form(secret), order_for)
+        with limits.page(1, len(every_page)):  # the sheet's pages are read together
+            order = read_order_fax(every_page, order_fax_form(secret), order_for)
+            limits.check_time()
         if order.order_id is not None:
             return FaxAnswer(None, tuple(problems), order)
     return _invitation_forms(decoded, secret, problems)
@@ -117,19 +125,21 @@ def _invitation_forms(decoded: list[tuple[Attachment, list[Image.Image]]], secre
     for attachment, pages in decoded:
         for number, page in enumerate(pages[:MAX_PAGES], start=1):
             started = time.perf_counter()
-            reading = read_faxback(page, geometry, reference_check=lambda t: parse_reference(t, secret) is not None
-                                   or registration_of_reference(t, secret) is not None)
-            invitation_id = parse_reference(reading.reference, secret) if reading.reference else None
-            registration_id = (registration_of_reference(reading.reference, secret)
-                               if reading.reference and invitation_id is None else None)
-            lookups: tuple[str, ...] = ()
-            temp_id_problems = ""
-            if invitation_id is None and registration_id is None:  # no code nor reference: the temporary ID
-                temp_ids = read_temp_id(page, layout)
-                lookups = tuple(lookup_key(value, secret) for value in temp_ids.candidates)
-                temp_id_problems = "; ".join(temp_ids.reasons)
-                log.info("fax page %d: no reference; %d temporary ID candidate(s) read in %.0f ms", number,
-                         len(lookups), temp_ids.seconds * 1000)
+            with limits.page(number):
+                reading = read_faxback(page, geometry, reference_check=lambda t: parse_reference(t, secret) is not None
+                                       or registration_of_reference(t, secret) is not None)
+                invitation_id = parse_reference(reading.reference, secret) if reading.reference else None
+                registration_id = (registration_of_reference(reading.reference, secret)
+                                   if reading.reference and invitation_id is None else None)
+                lookups: tuple[str, ...] = ()
+                temp_id_problems = ""
+                if invitation_id is None and registration_id is None:  # no code nor reference: the temporary ID
+                    temp_ids = read_temp_id(page, layout)
+                    lookups = tuple(lookup_key(value, secret) for value in temp_ids.candidates)
+                    temp_id_problems = "; ".join(temp_ids.reasons)
+                    log.info("fax page %d: no reference; %d temporary ID candidate(s) read in %.0f ms", number,
+                             len(lookups), temp_ids.seconds * 1000)
+                limits.check_time()  # the readers swallow their OCR's failures: a spent page is told here
             observe.page_read("faxback", time.perf_counter() - started)
             readings.append(PageReading(
                 invitation_id=invitation_id,

@@ -74,6 +74,7 @@ class InboundStatus(enum.StrEnum):
     REVIEW = "review"  # a person must decide; reason says why
     UNMATCHED = "unmatched"  # belongs to no known object (unknown or forged token)
     RESOLVED = "resolved"  # was in review; an operator decided
+    FAILED = "failed"  # processing it killed the worker every time it was tried; reason says how often
 
 
 class OutboundStatus(enum.StrEnum):
@@ -114,6 +115,11 @@ class InboundMessage(Base):
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[int | None] = mapped_column(Integer)
     parse: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # Times a worker began processing it, and when it last did: a message that kills its worker (out of
+    # memory, kill -9) is tried again once that attempt's lease is over, up to TORII_INBOUND_MAX_ATTEMPTS
+    # times, then failed (workflows/inbound/attempts.py, gateway/sweep.py).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attempted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (Index("ix_inbound_object", "object_type", "object_id"),)
 

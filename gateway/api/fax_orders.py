@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, Me, iso, session_dependency, timeline_json
+from gateway.api.shared import LIST_LIMIT, Me, binary_answer, iso, session_dependency, timeline_json
 from workflows import fax_order as fax_orders
 from workflows.access import get_visible, visible
 from workflows.errors import NotFound
@@ -74,7 +74,7 @@ def fax_orders_router(runtime: Runtime) -> APIRouter:
     def get_fax_order(fax_order_id: int, me: Me, session: Session = Depends(session_dep)) -> dict[str, Any]:
         return fax_order_json(session, get_visible(session, FaxOrder, fax_order_id, "fax order", me))
 
-    @router.get("/api/fax-orders/{fax_order_id}/pages/{number}")
+    @router.get("/api/fax-orders/{fax_order_id}/pages/{number}", **binary_answer("image/png"))
     def page_image(fax_order_id: int, number: int, me: Me, session: Session = Depends(session_dep)) -> Response:
         found = get_visible(session, FaxOrder, fax_order_id, "fax order", me)
         page = next((p for p in found.reading.get("pages", []) if p["number"] == number), None)
@@ -99,7 +99,7 @@ def fax_orders_router(runtime: Runtime) -> APIRouter:
             fax_orders.discard(session, runtime.settings, found, str((body or {}).get("reason") or ""))
             return fax_order_json(session, found)
 
-    @router.post("/api/suppliers/{supplier_id}/order-form")
+    @router.post("/api/suppliers/{supplier_id}/order-form", **binary_answer("application/pdf"))
     def order_form(supplier_id: int, me: Me, body: dict[str, Any] | None = Body(None)) -> Response:
         """The gateway's own order form listing the supplier's products, for its buyer to fax back."""
         with runtime.db.transaction() as session:

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, Me, document_response, iso, session_dependency, timeline_json
+from gateway.api.shared import LIST_LIMIT, Me, binary_answer, document_response, iso, session_dependency, timeline_json
 from workflows import invitation
 from workflows.access import get_visible, visible
 from workflows.config import Settings
@@ -70,7 +70,7 @@ def invitations_router(runtime: Runtime) -> APIRouter:
         inv = get_visible(session, Invitation, invitation_id, "invitation", me)
         return invitation_json(session, runtime.settings, inv)
 
-    @router.get("/api/invitations/{invitation_id}/letter")
+    @router.get("/api/invitations/{invitation_id}/letter", **binary_answer("application/pdf"))
     def invitation_letter(invitation_id: int, me: Me, session: Session = Depends(session_dep)) -> Response:
         """The paper letter as sent (fax and postcard invitations)."""
         get_visible(session, Invitation, invitation_id, "invitation", me)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, Me, iso, session_dependency
+from gateway.api.shared import LIST_LIMIT, Me, binary_answer, iso, session_dependency
 from workflows import inbound
 from workflows.access import get_visible, visible
 from workflows.errors import InvalidRequest, NotFound
@@ -36,6 +36,7 @@ def inbound_json(row: InboundMessage) -> dict[str, Any]:
         "reason": row.reason,
         "object": {"type": row.object_type, "id": row.object_id} if row.object_type else None,
         "parse": row.parse,
+        "attempts": row.attempts,  # times a worker began processing it (workflows.inbound.attempts)
     }
 
 
@@ -64,7 +65,7 @@ def messages_router(runtime: Runtime) -> APIRouter:
         row = get_visible(session, InboundMessage, inbound_id, "message", me)
         return inbound_json(row) | {"headers": row.headers}
 
-    @router.get("/api/messages/{inbound_id}/raw")
+    @router.get("/api/messages/{inbound_id}/raw", **binary_answer("message/rfc822"))
     def message_raw(inbound_id: int, me: Me, session: Session = Depends(session_dep)) -> Response:
         row = get_visible(session, InboundMessage, inbound_id, "message", me)
         blob = session.get(RawBlob, row.sha256)

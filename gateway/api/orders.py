@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, Me, document_response, iso, session_dependency, timeline_json
+from gateway.api.shared import LIST_LIMIT, Me, binary_answer, document_response, iso, session_dependency, timeline_json
 from workflows import order as orders
 from workflows.access import get_visible, visible
 from workflows.errors import NotFound
@@ -129,7 +129,7 @@ def orders_router(runtime: Runtime) -> APIRouter:
             orders.inspect(session, runtime.settings, order, body)
             return order_json(session, order)
 
-    @router.get("/api/orders/{order_id}/documents/{kind}")
+    @router.get("/api/orders/{order_id}/documents/{kind}", **binary_answer("application/pdf"))
     def document(order_id: int, kind: str, me: Me, session: Session = Depends(session_dep)) -> Response:
         get_visible(session, Order, order_id, "order", me)
         found = orders.latest_document(session, order_id, kind) if kind in DOCUMENT_KINDS else None

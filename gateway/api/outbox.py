@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.shared import LIST_LIMIT, Me, about_object, iso, session_dependency
+from gateway.api.shared import LIST_LIMIT, Me, about_object, binary_answer, iso, session_dependency
 from workflows.access import get_visible, visible
 from workflows.models import OutboundMessage
 
@@ -55,7 +55,7 @@ def outbox_router(runtime: Runtime) -> APIRouter:
             query = query.where(OutboundMessage.to_addr == to)
         return [outbound_json(row) for row in reversed(list(session.scalars(query)))]
 
-    @router.get("/api/outbox/{outbound_id}/raw")
+    @router.get("/api/outbox/{outbound_id}/raw", **binary_answer("message/rfc822"))
     def outbox_raw(outbound_id: int, me: Me, session: Session = Depends(session_dep)) -> Response:
         row = get_visible(session, OutboundMessage, outbound_id, "outbound message", me)
         return Response(row.raw, media_type="message/rfc822")

@@ -52,6 +52,14 @@ def timeline_json(session: Session, object_type: str, object_id: int) -> list[di
     return [event_json(e) for e in timeline(session, object_type, object_id)]
 
 
+def binary_answer(*media_types: str) -> dict[str, Any]:
+    """Route options for an answer of bytes, not JSON (a PDF, a mail, a page image): the schema says which."""
+    return {"response_class": Response,
+            "responses": {200: {"description": f"the {' or '.join(media_types)} itself",
+                                "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                            for t in media_types}}}}
+
+
 def document_response(document: Document) -> Response:
     """A stored document (letter, order sheet, delivery note), shown inline in the browser."""
     return Response(document.data, media_type=document.content_type,

@@ -1,7 +1,8 @@
 """The line OCR the temporary ID's reader uses: the ``LineOcr`` protocol, ``TesseractLine``, and ``OcrFailed``.
 
 Tesseract runs as a subprocess, single-threaded (``OMP_THREAD_LIMIT=1``); any
-``LineOcr`` can be passed instead (tests pass fakes).
+``LineOcr`` can be passed instead (tests pass fakes). Its timeout is cut to the reading time the
+page and the message have left (``parsers.limits``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Protocol
 
 from PIL import Image
 
+from parsers import limits
 from parsers.errors import ParserError
 
 
@@ -56,11 +58,14 @@ class TesseractLine:
         args = [exe, "stdin", "stdout", "-l", "eng", "--psm", str(psm), "--dpi", str(dpi),
                 "-c", f"tessedit_char_whitelist={whitelist}"]
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        timeout = limits.capped(self.timeout)
+        if timeout <= 0:
+            raise OcrFailed("no reading time left for the page")
         try:
-            proc = subprocess.run(args, input=data.getvalue(), capture_output=True, timeout=self.timeout, env=env,
+            proc = subprocess.run(args, input=data.getvalue(), capture_output=True, timeout=timeout, env=env,
                                   check=False)
         except subprocess.TimeoutExpired as exc:
-            raise OcrFailed(f"tesseract took more than {self.timeout:.0f} s") from exc
+            raise OcrFailed(f"tesseract took more than {timeout:.0f} s") from exc
         except OSError as exc:
             raise OcrFailed(f"tesseract could not be started: {exc}") from exc
         if proc.returncode != 0:

@@ -1,7 +1,9 @@
 """The OCR engine the reader uses: the ``Ocr`` protocol and ``TesseractOcr``, and ``OcrError``.
 
 Tesseract runs as a subprocess, single-threaded; any ``Ocr`` can be passed instead
-(tests pass fakes). Nothing here knows about forms.
+(tests pass fakes). Nothing here knows about forms. Its timeout is cut to the reading time the
+page and the message have left (``parsers.limits``); with none left it does not start, and the
+page's reader says the time is spent (``limits.check_time``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Protocol
 
 from PIL import Image
 
+from parsers import limits
 from parsers.errors import ParserError
 
 
@@ -51,11 +54,14 @@ class TesseractOcr:
         if whitelist:
             args += ["-c", f"tessedit_char_whitelist={whitelist}"]
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        timeout = limits.capped(self.timeout)
+        if timeout <= 0:
+            raise OcrError("no reading time left for the page")
         try:
-            proc = subprocess.run(args, input=png.getvalue(), capture_output=True, timeout=self.timeout, env=env,
+            proc = subprocess.run(args, input=png.getvalue(), capture_output=True, timeout=timeout, env=env,
                                   check=False)
         except subprocess.TimeoutExpired as exc:
-            raise OcrError(f"tesseract took more than {self.timeout:.0f} s") from exc
+            raise OcrError(f"tesseract took more than {timeout:.0f} s") from exc
         except OSError as exc:
             raise OcrError(f"tesseract could not be started: {exc}") from exc
         if proc.returncode != 0:

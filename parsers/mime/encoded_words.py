@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# A line break or tab decoded out of an encoded word ("=?utf-8?Q?a=0Ab?=") is a space: header text
+# goes back into headers ("Re: ..."), where a line break would start a header of the sender's choosing.
+_BREAKS = re.compile(r"[\t\n\v\f\r]")
 _QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
 
@@ -73,7 +76,8 @@ def decode_header_value(value: str | bytes) -> tuple[str, list[str]]:
     except Exception as exc:  # never raise
         log.exception("decode_header_value failed")
         text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-        return _CONTROL.sub("", text.encode("utf-8", "replace").decode("utf-8")), [f"header decoding failed ({exc!r})"]
+        text = _BREAKS.sub(" ", text.encode("utf-8", "replace").decode("utf-8"))
+        return _CONTROL.sub("", text), [f"header decoding failed ({exc!r})"]
 
 
 def _decode_header_value(value: str | bytes) -> tuple[str, list[str]]:
@@ -114,5 +118,5 @@ def _decode_header_value(value: str | bytes) -> tuple[str, list[str]]:
     flush()
     if between:
         parts.append(between)
-    result = _CONTROL.sub("", "".join(parts).replace("\t", " "))
+    result = _CONTROL.sub("", _BREAKS.sub(" ", "".join(parts)))
     return result, list(dict.fromkeys(defects))

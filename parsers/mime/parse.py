@@ -5,6 +5,10 @@ gives the structure; headers and payloads are decoded here, because mail in
 the wild lies about charsets and transfer encodings and ``policy.default``
 raises on headers it finds odd. Whatever could not be read is said in
 ``defects``; the raw bytes are kept by the gateway, so nothing is lost.
+
+A mail over the limits in force (``parsers.limits``: header bytes, MIME parts, nesting depth) says so in
+``too_large`` ("too large: ..."). A header block or a part count over the limit is seen before the
+stdlib parser runs (it takes seconds on a few megabytes of either): only the headers are read then.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import logging
 import mimetypes
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from email.message import Message
 from email.policy import compat32
 
+from parsers import limits
 from parsers.charsets import decode_bytes
 from parsers.mime.encoded_words import decode_header_value
 from parsers.mime.fields import addresses, first_id, ids, mail_date
@@ -31,22 +37,73 @@ __all__ = ["parse_mail", "MAX_ATTACHMENTS"]
 
 log = logging.getLogger(__name__)
 
-MAX_DEPTH = 30  # MIME nesting; real mail stays under 10, nesting bombs go to thousands
-MAX_PARTS = 2000
+# The defaults of the limits (parsers.limits.Limits); the ones in force are ``limits.current()``'s.
+MAX_DEPTH = limits.Limits().mime_depth  # MIME nesting; real mail stays under 10, nesting bombs go to thousands
+MAX_PARTS = limits.Limits().mime_parts
 MAX_ATTACHMENTS = 200
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
-    """Parse one message; problems end up in ``defects``, never as an exception."""
+    """Parse one message; problems end up in ``defects`` (and ``too_large``), never as an exception."""
     data = _as_bytes(raw)
+    bounds = limits.current()
     try:
-        return _Parser(data).parse()
+        over = _over_limits(data, bounds)
+        if over is not None:
+            return _headers_only(data, bounds, over)
+        return _Parser(data, bounds).parse()
     except RecursionError:
         log.warning("parse_mail: structure too deep for the MIME parser (%d bytes)", len(data))
-        return _fallback(data, "MIME structure too deep to parse; headers and body read as plain text")
+        return replace(_fallback(data, "MIME structure too deep to parse; headers and body read as plain text"),
+                       too_large=f"too large: MIME nesting too deep to parse (at most {bounds.mime_depth} levels)")
     except Exception as exc:  # a parser bug must not lose the mail
         log.exception("parse_mail failed (%d bytes)", len(data))
         return _fallback(data, f"MIME parsing failed ({exc!r}); headers and body read as plain text")
+
+
+_BOUNDARY = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""", re.I)
+_DELIMITER = re.compile(rb"^--([^\r\n]{1,202})", re.M)
+
+
+def _over_limits(data: bytes, bounds: limits.Limits) -> str | None:
+    """Why the mail is too large to parse whole, seen without parsing it: its header, or its count of parts."""
+    end = _HEADER_END.search(data)
+    header = end.start() if end else len(data)
+    if header > bounds.header_bytes:
+        return f"too large: the header is {limits.mib(header)} (at most {limits.mib(bounds.header_bytes)})"
+    boundaries = {a or b for a, b in _BOUNDARY.findall(data)}
+    if not boundaries:
+        return None
+    parts = 0
+    open_: list[bytes] = []  # the boundaries of the multiparts the delimiters so far are inside, outermost first
+    for found in _DELIMITER.finditer(data):
+        token = found.group(1).rstrip(b" \t")
+        closing = token.endswith(b"--") and token[:-2] in boundaries
+        boundary = token[:-2] if closing else token
+        if boundary not in boundaries:
+            continue
+        if boundary in open_:
+            del open_[open_.index(boundary) + (0 if closing else 1):]
+        elif not closing:
+            open_.append(boundary)
+            if len(open_) > bounds.mime_depth:
+                return f"too large: MIME nesting deeper than {bounds.mime_depth} levels"
+        if not closing:
+            parts += 1
+            if parts > bounds.mime_parts:
+                return f"too large: more than {bounds.mime_parts} MIME parts"
+    return None
+
+
+def _headers_only(data: bytes, bounds: limits.Limits, why: str) -> ParsedMail:
+    """The first ``header_bytes`` of the header block parsed, the body not read: what a reviewer needs to see."""
+    end = _HEADER_END.search(data)
+    head = data[:min(end.start() if end else len(data), bounds.header_bytes)]
+    head = head[:head.rfind(b"\n") + 1] if len(head) == bounds.header_bytes and b"\n" in head else head
+    mail = _Parser(head + b"\r\n\r\n", bounds).parse()
+    # What the parser says of the missing body (no boundary, no text) is only that it is missing.
+    kept = [d for d in mail.defects if not d.startswith(("MIME:", "multipart/", "no text", "the text"))]
+    return replace(mail, text="", defects=(*kept, f"{why}; the body was not read"), too_large=why)
 
 
 def _as_bytes(raw: object) -> bytes:
@@ -101,8 +158,9 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]
 
 
 class _Parser:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, bounds: limits.Limits) -> None:
         self.data = data
+        self.bounds = bounds
         self.defects: list[str] = []
         self.plain: str | None = None
         self.html: str | None = None
@@ -122,8 +180,12 @@ class _Parser:
 
         headers = self._headers(msg)
         self._walk(msg, 0)
+        too_large = None
         if self.depth_exceeded:
-            self.defects.append(f"MIME nesting deeper than {MAX_DEPTH} levels; inner parts not read")
+            self.defects.append(f"MIME nesting deeper than {self.bounds.mime_depth} levels; inner parts not read")
+            too_large = f"too large: MIME nesting deeper than {self.bounds.mime_depth} levels"
+        if self.parts_seen > self.bounds.mime_parts:
+            too_large = f"too large: more than {self.bounds.mime_parts} MIME parts"
         if self.skipped_attachments:
             self.defects.append(f"{self.skipped_attachments} attachment(s) beyond the first "
                                 f"{MAX_ATTACHMENTS} not kept")
@@ -147,6 +209,7 @@ class _Parser:
             html=self.html,
             attachments=tuple(self.attachments),
             defects=tuple(dict.fromkeys(self.defects)),
+            too_large=too_large,
         )
 
     def _headers(self, msg: Message) -> tuple[tuple[str, str], ...]:
@@ -161,17 +224,19 @@ class _Parser:
 
     def _walk(self, part: Message, depth: int) -> None:
         self.parts_seen += 1
-        if self.parts_seen > MAX_PARTS:
-            if self.parts_seen == MAX_PARTS + 1:
-                self.defects.append(f"more than {MAX_PARTS} MIME parts; the rest not read")
+        if self.parts_seen > self.bounds.mime_parts:
+            if self.parts_seen == self.bounds.mime_parts + 1:
+                self.defects.append(f"more than {self.bounds.mime_parts} MIME parts; the rest not read")
             return
-        if depth > MAX_DEPTH:
+        if depth > self.bounds.mime_depth:
             self.depth_exceeded = True
             return
         for defect in getattr(part, "defects", []):
             self.defects.append(f"MIME: {_humanize(type(defect).__name__)}")
         ctype = self._content_type(part)
-        payload = part.get_payload()
+        # Not get_payload(): it decodes 8-bit text with the declared charset, and a charset label with a NUL
+        # in it makes that raise ValueError, which would cost the whole structure.
+        payload = getattr(part, "_payload", None)
         if isinstance(payload, list):
             if ctype.startswith("message/"):
                 # An enclosed message (forward, bounce copy, report) is an attachment, never the body.

@@ -34,6 +34,9 @@ class ParsedMail:
     html: str | None
     attachments: tuple[Attachment, ...]
     defects: tuple[str, ...]
+    # Set when the mail is over a limit (parsers.limits: header size, MIME parts, nesting): "too large: ...".
+    # What could be read cheaply (the headers) is here; the rest was not read, and the mail goes to review.
+    too_large: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (any case), or None."""

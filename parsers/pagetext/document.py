@@ -12,12 +12,14 @@ upright page throughout; ``mm * dpi / 25.4`` is the pixel in ``PageText.image``.
         print(word.line, word.text, word.x0, word.top, word.conf)
 
 ``read_document`` raises ``parsers.imaging.UnreadablePage`` and nothing else: what
-``pages_from_attachment`` refuses (encrypted, corrupt, no pages, too many pages, too
-large: its limits hold here too), and "OCR failed: ..." (Tesseract missing, failing,
-or over ``tesseract.OCR_TIMEOUT``, "OCR failed: timeout").
+``pages_from_attachment`` refuses (encrypted, corrupt, no pages, and ``TooLarge``: its limits hold
+here too), "OCR failed: ..." (Tesseract missing, failing, or over ``tesseract.OCR_TIMEOUT``,
+"OCR failed: timeout"), and ``TooLarge`` when a page's OCR time (``parsers.limits``) is spent.
 
 A PDF page is read from its text layer when it has a usable one (``text_layer``), every other page
-by OCR (``ocr``).
+by OCR (``ocr``). A PDF is rendered and its text layer taken in one confined child process
+(``parsers.imaging.read_pdf_confined``): pdfminer on a page of a million drawing operators takes
+minutes and gigabytes, and there it takes at most the PDF reader's time and memory.
 """
 
 from __future__ import annotations
@@ -26,14 +28,14 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from PIL import Image
 
-from parsers.imaging import MAX_PAGE_PIXELS, UnreadablePage, pages_from_attachment
+from parsers import limits
+from parsers.imaging import TooLarge, UnreadablePage, pages_from_attachment, read_pdf_confined
 from parsers.pagetext.ocr import ocr_page
 from parsers.pagetext.page import PageText
-from parsers.pagetext.text_layer import close_pdf, pdf_layers, text_layer_or_none
+from parsers.pagetext.text_layer import pdf_pages_with_text
 
 __all__ = ["page_from_image", "read_document"]
 
@@ -44,27 +46,34 @@ def read_document(data: bytes, content_type: str = "application/octet-stream", f
                   ocr_command: str = "tesseract") -> list[PageText]:
     """Every page of a PDF, TIFF or image attachment, read; raises ``UnreadablePage`` and nothing else."""
     started = time.perf_counter()
-    images = pages_from_attachment(data, content_type, filename)
-    render_ms = (time.perf_counter() - started) * 1000 / len(images)
-    layers: list[Any] | None = None
+    rendered: list[tuple[Image.Image, PageText | None, float]]
+    if b"%PDF-" in data[:1024]:
+        rendered = _pdf_pages(data, filename)
+    else:
+        rendered = [(image, None, 0.0) for image in pages_from_attachment(data, content_type, filename)]
+    render_ms = (time.perf_counter() - started) * 1000 / len(rendered) - sum(r[2] for r in rendered) / len(rendered)
+    with _only_unreadable(f"attachment {filename} ({content_type})"):
+        pages = []
+        for index, (image, text_page, text_ms) in enumerate(rendered):
+            page_started = time.perf_counter()
+            with limits.page(index + 1):
+                page = text_page if text_page is not None else ocr_page(image, index + 1, ocr_command)
+                limits.check_time()
+            page.ms = (time.perf_counter() - page_started) * 1000 + text_ms + render_ms
+            log.debug("%s page %d: %s, %d words, %d rules, %.0f ms", filename or "attachment", page.number,
+                      page.source, len(page.words), len(page.rules), page.ms)
+            pages.append(page)
+        return pages
+
+
+def _pdf_pages(data: bytes, filename: str | None) -> list[tuple[Image.Image, PageText | None, float]]:
     try:
-        with _only_unreadable(f"attachment {filename} ({content_type})"):
-            if b"%PDF-" in data[:1024]:
-                layers = pdf_layers(data, len(images), filename)
-            pages = []
-            for index, image in enumerate(images):
-                page_started = time.perf_counter()
-                page = text_layer_or_none(layers[index], image, index + 1, filename) if layers else None
-                if page is None:
-                    page = ocr_page(image, index + 1, ocr_command)
-                page.ms = (time.perf_counter() - page_started) * 1000 + render_ms
-                log.debug("%s page %d: %s, %d words, %d rules, %.0f ms", filename or "attachment", page.number,
-                          page.source, len(page.words), len(page.rules), page.ms)
-                pages.append(page)
-            return pages
-    finally:
-        if layers:
-            close_pdf(layers[0].pdf)
+        return read_pdf_confined(pdf_pages_with_text, data, filename)
+    except UnreadablePage:
+        raise
+    except Exception as exc:  # a library's surprise on hostile bytes, raised in the child
+        log.warning("attachment %s: unexpected %s", filename, type(exc).__name__, exc_info=True)
+        raise UnreadablePage(f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
 
 
 def page_from_image(image: Image.Image, number: int = 1, *, ocr_command: str = "tesseract") -> PageText:
@@ -74,10 +83,13 @@ def page_from_image(image: Image.Image, number: int = 1, *, ocr_command: str = "
     """
     if image.width < 1 or image.height < 1:
         raise UnreadablePage("corrupt image: no size")
-    if image.width * image.height > MAX_PAGE_PIXELS:
-        raise UnreadablePage(f"image too large: {image.width}×{image.height} pixels")
-    with _only_unreadable(f"page {number}"):
-        return ocr_page(image, number, ocr_command)
+    limit = limits.current().page_pixels
+    if image.width * image.height > limit:
+        raise TooLarge(f"too large: {image.width}×{image.height} pixels (at most {limit / 1e6:.0f} Mpx)")
+    with _only_unreadable(f"page {number}"), limits.page(number):
+        page = ocr_page(image, number, ocr_command)
+        limits.check_time()
+        return page
 
 
 @contextmanager

@@ -5,7 +5,8 @@ of one TIFF in one process, each read as one line (``--psm 7``; ``ocr`` has the 
 it). Its reading of a crop is a ``TesseractLine``; its text has a voicing mark read apart put back on
 its kana (フ~: ブ), and ``tidy`` drops the dust read as punctuation at a word's ends ("大根." → "大根",
 "1,800," → "1,800"). A failure is ``UnreadablePage("OCR failed: ...")``: Tesseract missing, failing,
-or over ``OCR_TIMEOUT`` ("OCR failed: timeout").
+or over ``OCR_TIMEOUT`` ("OCR failed: timeout"); ``TooLarge`` when it is the page's or the message's
+reading time (``parsers.limits``) that ran out.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from parsers import limits
 from parsers.imaging import UnreadablePage
 from parsers.pagetext.picture import Gray, Mask
 from parsers.pagetext.words import KANA, is_cjk, join_spaced
@@ -122,10 +124,14 @@ def read_lines(crops: Sequence[Mask] | Sequence[Gray], dpi: float, command: str,
     args = [exe, "stdin", "stdout", "-l", languages, "--psm", str(PSM), "--dpi", str(round(dpi)),
             "-c", "tessedit_do_invert=0", "tsv"]
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # its default threads make it 4× slower on 2 cores
+    timeout = limits.capped(OCR_TIMEOUT)
+    if timeout <= 0:
+        limits.check_time()
     try:
-        proc = subprocess.run(args, input=tiff.getvalue(), capture_output=True, timeout=OCR_TIMEOUT, env=env,
+        proc = subprocess.run(args, input=tiff.getvalue(), capture_output=True, timeout=timeout, env=env,
                               check=False)
     except subprocess.TimeoutExpired as exc:
+        limits.check_time()
         raise UnreadablePage("OCR failed: timeout") from exc
     except OSError as exc:
         raise UnreadablePage(f"OCR failed: {command} could not be started: {exc}") from exc

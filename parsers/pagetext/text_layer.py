@@ -5,18 +5,21 @@ drawing (``rules.pdf_rules``). The picture is PDFium's 200 dpi render. A page is
 when it has no characters (a scan), when most are glyph numbers without Unicode ("(cid:12)") or run
 sideways (a page turned by /Rotate), or when it is mostly an image with a few characters on it (a fax
 gateway's header line over a scan); and when pdfplumber cannot read what PDFium rendered.
+
+``pdf_pages_with_text`` does it all for a PDF, in the confined child process that renders it.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import time
 import unicodedata
 from typing import Any
 
 from PIL import Image
 
-from parsers.imaging import RENDER_DPI
+from parsers.imaging import RENDER_DPI, render_pdf
 from parsers.pagetext.page import MM_PER_INCH, PageText
 from parsers.pagetext.rules import pdf_rules
 from parsers.pagetext.words import Piece, Run, WordReading, join_runs, join_spaced, page_words, vertical_lines
@@ -27,6 +30,23 @@ PT_PER_INCH = 72.0
 SPLIT_EM = 0.8  # a gap wider than this many character heights (advance boxes) starts a new word
 SPACE_EM = 0.15  # a gap this wide between the advance boxes of Latin words is a space (a space: 0.25-0.33)
 MIN_TEXT_CHARS = 40  # fewer characters than this on a page that is mostly an image: the image is the page
+
+
+def pdf_pages_with_text(data: bytes, filename: str | None) -> list[tuple[Image.Image, PageText | None, float]]:
+    """Every page of a PDF rendered, read from its text layer when it has a usable one (None: read its picture),
+    and the milliseconds that took. Meant to run confined (``parsers.imaging.read_pdf_confined``)."""
+    images = render_pdf(data)
+    layers = pdf_layers(data, len(images), filename)
+    try:
+        pages = []
+        for index, image in enumerate(images):
+            started = time.perf_counter()
+            page = text_layer_or_none(layers[index], image, index + 1, filename) if layers else None
+            pages.append((image, page, (time.perf_counter() - started) * 1000))
+        return pages
+    finally:
+        if layers:
+            close_pdf(layers[0].pdf)
 
 
 def pdf_layers(data: bytes, count: int, filename: str | None) -> list[Any] | None:

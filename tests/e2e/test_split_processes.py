@@ -60,3 +60,11 @@ def test_split_commands_refuse_to_start_without_redis_url(tmp_path: Path) -> Non
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "set REDIS_URL" in done.stderr
+
+
+def test_a_worker_for_an_unknown_queue_refuses_to_start(tmp_path: Path, redis_url: str) -> None:
+    env = gateway_env(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite3'}", redis_url)
+    done = subprocess.run([sys.executable, "-m", "gateway.cli", "worker", "--queues", "outbound,mail"], env=env,
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "unknown queue(s) mail" in done.stderr

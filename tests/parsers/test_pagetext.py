@@ -10,12 +10,10 @@ resolution, skewed, upside down, speckled) and read by OCR (marked slow).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import random
 import re
 import shutil
-import struct
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from parsers.pagetext import agreement, rereading, tesseract
 from parsers.pagetext.document import page_from_image, read_document
 from parsers.pagetext.page import PageText, Rule, Word
 from samples import faxsim
+from samples.hostile import encrypted_pdf
 from workflows.letters import pdf_from_html
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
@@ -270,57 +269,6 @@ def test_a_two_page_pdf_gives_both_pages_numbered() -> None:
 # -- what is refused ------------------------------------------------------------------------------
 
 
-_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
-
-
-def _rc4(key: bytes, data: bytes) -> bytes:
-    box = list(range(256))
-    j = 0
-    for i in range(256):
-        j = (j + box[i] + key[i % len(key)]) % 256
-        box[i], box[j] = box[j], box[i]
-    out = bytearray()
-    i = j = 0
-    for byte in data:
-        i = (i + 1) % 256
-        j = (j + box[i]) % 256
-        box[i], box[j] = box[j], box[i]
-        out.append(byte ^ box[(box[i] + box[j]) % 256])
-    return bytes(out)
-
-
-def encrypted_pdf(user_password: bytes = b"secret", owner_password: bytes = b"owner") -> bytes:
-    """A one-page PDF encrypted with the standard handler (RC4 40-bit, revision 2) and a user password."""
-    file_id = hashlib.md5(b"torii-encrypted").digest()
-    permissions = -44
-
-    def padded(password: bytes) -> bytes:
-        return (password + _PAD)[:32]
-
-    owner = _rc4(hashlib.md5(padded(owner_password)).digest()[:5], padded(user_password))
-    key = hashlib.md5(padded(user_password) + owner + struct.pack("<i", permissions) + file_id).digest()[:5]
-    user = _rc4(key, _PAD)
-    stream = _rc4(hashlib.md5(key + (4).to_bytes(3, "little") + (0).to_bytes(2, "little")).digest()[:10],
-                  b"0 0 m 300 300 l S")
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P %d >>" % (owner.hex().encode(),
-                                                                              user.hex().encode(), permissions)]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += (b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 5 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(objects) + 1, file_id.hex().encode(), file_id.hex().encode(), xref))
-    return bytes(out)
-
-
 def blank_pdf(pages: int) -> bytes:
     doc = pdfium.PdfDocument.new()
     for _ in range(pages):
@@ -342,7 +290,7 @@ def test_the_hand_made_encrypted_pdf_is_a_real_one() -> None:
     (b"%PDF-1.4\n%garbage\n" + bytes(range(256)) * 4, "application/pdf", "corrupt PDF"),
     (b"\x00\x01 not a pdf, labelled as one", "application/pdf", "corrupt PDF"),
     (blank_pdf(0), "application/pdf", "no pages"),
-    (blank_pdf(MAX_PAGES + 1), "application/pdf", "too many pages"),
+    (blank_pdf(MAX_PAGES + 1), "application/pdf", f"too large: {MAX_PAGES + 1} pages"),
     (b"II*\x00" + b"\xff" * 64, "image/tiff", "corrupt image"),
     (b"", "application/pdf", "empty attachment"),
     (b"just some words", "text/plain", "unsupported attachment"),

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
-from harness import private_database
 from samples.compose import SAMPLES
 from workflows import catalog
 from workflows.catalog.csv_import import ImportResult
@@ -18,15 +14,6 @@ from workflows.errors import InvalidRequest, NotFound
 from workflows.models import Buyer, DeliveryAddress, Product, Supplier
 
 FAX_SUPPLIER = {"name": "八百新青果", "fax": "03-3841-2207", "channel": "fax"}
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    with private_database(tmp_path) as url:
-        database = Database(url)
-        database.upgrade_schema()
-        yield database
-        database.dispose()
 
 
 @pytest.fixture

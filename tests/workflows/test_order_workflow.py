@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -11,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from harness import private_database
 from workflows import clock
 from workflows import order as orders
 from workflows.catalog.register import put_product
@@ -21,15 +19,6 @@ from workflows.errors import InvalidRequest, TransitionRefused
 from workflows.models import Buyer, DeliveryAddress, Order, OrderLine, OutboundMessage, Supplier
 
 pytestmark = pytest.mark.dates
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    with private_database(tmp_path) as url:
-        database = Database(url)
-        database.upgrade_schema()
-        yield database
-        database.dispose()
 
 
 @pytest.fixture

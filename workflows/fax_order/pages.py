@@ -4,6 +4,8 @@ The pages of every attachment; on a page that carries the gateway's own form cod
 the form's fields by position, else every page's words (text layer or OCR) and the
 free-form reading of them. Each page also gets a picture of its ink
 (``page_hash``), which is how a sheet faxed again is known by its look.
+An attachment over a reading limit (``parsers.limits``) makes no fax order: ``TooLarge`` goes up
+to the pipeline, and the message to review with it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from parsers import limits
+from parsers.errors import TooLarge
 from parsers.fax_sender import FaxSender, fax_file_type, fax_sender, load_services
 from parsers.faxorder.reader import read_free_form
 from parsers.faxorder.readings import FreeFormReading
@@ -75,6 +79,8 @@ def read_delivery(mail: ParsedMail, settings: Settings, received_at: datetime,
         name = attachment.filename or attachment.content_type
         try:
             found = pages_from_attachment(attachment.data, attachment.content_type, attachment.filename)
+        except TooLarge as exc:
+            raise TooLarge(f"{exc.reason} ({name})") from exc
         except UnreadablePage as exc:
             problems.append(f"{name}: unparseable: {exc.reason}")
             continue
@@ -86,7 +92,9 @@ def read_delivery(mail: ParsedMail, settings: Settings, received_at: datetime,
     if not images:
         return FaxPages(sender, received_on, problems=tuple(problems))
     started = time.perf_counter()
-    form = _read_form(images, settings, form_for, received_on) if form_for is not None else None
+    with limits.page(1, len(images)):  # the form reader reads the pages together
+        form = _read_form(images, settings, form_for, received_on) if form_for is not None else None
+        limits.check_time()
     if form is not None:
         share = (time.perf_counter() - started) / len(images)  # the form reader reads the pages together
         for _image in images:
@@ -98,6 +106,8 @@ def read_delivery(mail: ParsedMail, settings: Settings, received_at: datetime,
     for attachment in readable:
         try:
             texts += read_document(attachment.data, attachment.content_type, attachment.filename)
+        except TooLarge as exc:
+            raise TooLarge(f"{exc.reason} ({attachment.filename or attachment.content_type})") from exc
         except UnreadablePage as exc:
             problems.append(f"{attachment.filename or attachment.content_type}: unparseable: {exc.reason}")
     for number, text in enumerate(texts, 1):

@@ -6,6 +6,10 @@
 Every run ends in exactly one status with a reason, written on the message row in
 the same transaction as whatever the message caused. A message is processed at
 most once: the row is locked and must still be ``received``.
+
+The reading runs within the limits of ``settings.limits`` (``parsers.limits``): a message over one
+goes to review with the reason "too large: ...". Each run is an attempt claimed on the row first
+(``attempts``): a message whose runs keep killing their worker ends ``failed``, never stuck.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from dataclasses import replace
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from parsers import limits
 from parsers.authresults import SenderAuth, Verifier
 from parsers.automatic import AutomaticVerdict, MailKind, classify_automatic
+from parsers.errors import TooLarge
 from parsers.mime.parse import parse_mail
 from parsers.mime.parsed_mail import ParsedMail
 from workflows import clock
@@ -27,13 +33,14 @@ from workflows.config import Settings
 from workflows.db import Database
 from workflows.fax_answers import FaxAnswer, read_pages
 from workflows.fax_order.pages import FaxPages
+from workflows.inbound import attempts
 from workflows.inbound.answers import decide, read
 from workflows.inbound.correlation import correlate, is_fax_order, reply_tokens
 from workflows.inbound.faxes import on_fax_order, on_fax_report, on_faxback_form, on_faxed_back_sheet
 from workflows.inbound.registrations import is_registration_request, on_registration_request
 from workflows.inbound.sender import authenticate
 from workflows.inbound.step import Correlation, Outcome, Step, outcome_of, record_inbound
-from workflows.models import InboundMessage, InboundStatus, Order, RawBlob
+from workflows.models import InboundMessage, InboundStatus, Order
 from workflows.order.records import sheet_for
 from workflows.order_documents.sheets import OrderSheet
 from workflows.timeline import record
@@ -43,36 +50,49 @@ log = logging.getLogger(__name__)
 
 def process(db: Database, settings: Settings, inbound_id: int, verify_sender: Verifier | None = None
             ) -> Outcome | None:
-    """Run the pipeline for one stored message; None when it was already processed.
+    """Run the pipeline for one stored message; None when it was already processed (or is being processed).
 
     ``verify_sender`` checks DKIM and trusted Authentication-Results (it may ask DNS);
     without it the sender is judged by address alone.
     """
-    with db.sessions() as session:
-        row = session.get(InboundMessage, inbound_id)
-        if row is None:
-            log.warning("process: inbound %s does not exist", inbound_id)
-            return None
-        if row.status != InboundStatus.RECEIVED:
-            return None
-        blob = session.get(RawBlob, row.sha256)
-        assert blob is not None
-        raw, envelope_from, rcpt_tos, received_at = blob.data, row.mail_from, list(row.rcpt_tos), row.received_at
-    # Parsing is the slow part and needs no lock: do it before the writing transaction.
-    parsed: tuple[ParsedMail, AutomaticVerdict, SenderAuth | None, FaxAnswer | None, FaxPages | None] | Exception
-    try:
-        mail = parse_mail(raw)
-        sender = verify_sender(raw, mail) if verify_sender else None
-        # Fax pages (an order faxed to us, a returned fax-back form) are read here too: OCR takes seconds.
-        fax, fax_order = None, None
-        if is_fax_order(rcpt_tos, mail, settings):
-            fax_order = fax_orders.read_delivery(mail, settings, received_at,
-                                                 lambda form_id: fax_orders.form_spec(db, settings, form_id))
-        elif not reply_tokens(rcpt_tos, mail, settings.mail_domain):
-            fax = read_pages(mail, settings.secret_key, lambda order_id: _ordered_sheet(db, order_id))
-        parsed = (mail, classify_automatic(mail, envelope_from), sender, fax, fax_order)
-    except Exception as exc:
-        parsed = exc
+    claimed = attempts.claim(db, settings, inbound_id)
+    if not isinstance(claimed, attempts.Claim):
+        return claimed  # None, or failed: begun too many times by workers that died
+    with attempts.held(db, settings, inbound_id):
+        # Parsing is the slow part and needs no lock: do it before the writing transaction, within the limits.
+        parsed: _Parsed | Exception
+        try:
+            with limits.reading(settings.limits):
+                parsed = _read(db, settings, claimed, verify_sender)
+        except Exception as exc:
+            parsed = exc
+        try:
+            return _store(db, settings, inbound_id, claimed, parsed)
+        except SQLAlchemyError:
+            attempts.release(db, inbound_id)  # the database failed, not the worker: this attempt does not count
+            raise  # the task is retried
+
+
+_Parsed = tuple[ParsedMail, AutomaticVerdict, SenderAuth | None, FaxAnswer | None, FaxPages | None]
+
+
+def _read(db: Database, settings: Settings, claimed: attempts.Claim, verify_sender: Verifier | None) -> _Parsed:
+    mail = parse_mail(claimed.raw)
+    if mail.too_large:
+        raise TooLarge(mail.too_large)
+    sender = verify_sender(claimed.raw, mail) if verify_sender else None
+    # Fax pages (an order faxed to us, a returned fax-back form) are read here too: OCR takes seconds.
+    fax, fax_order = None, None
+    if is_fax_order(claimed.rcpt_tos, mail, settings):
+        fax_order = fax_orders.read_delivery(mail, settings, claimed.received_at,
+                                             lambda form_id: fax_orders.form_spec(db, settings, form_id))
+    elif not reply_tokens(claimed.rcpt_tos, mail, settings.mail_domain):
+        fax = read_pages(mail, settings.secret_key, lambda order_id: _ordered_sheet(db, order_id))
+    return mail, classify_automatic(mail, claimed.mail_from), sender, fax, fax_order
+
+
+def _store(db: Database, settings: Settings, inbound_id: int, claimed: attempts.Claim,
+           parsed: _Parsed | Exception) -> Outcome | None:
     with db.transaction() as session:
         row = session.get(InboundMessage, inbound_id, with_for_update=True)
         if row is None or row.status != InboundStatus.RECEIVED:
@@ -84,13 +104,17 @@ def process(db: Database, settings: Settings, inbound_id: int, verify_sender: Ve
                 outcome = run(session, settings, row, *parsed)
         except SQLAlchemyError:
             raise  # the database itself failed: let the task be retried
+        except TooLarge as exc:  # over a reading limit: nothing was read that could be trusted; a person looks
+            log.warning("process: inbound %s: %s", inbound_id, exc.reason)
+            outcome = Outcome(InboundStatus.REVIEW, row.kind or "unknown", exc.reason[:2000], row.object_type,
+                              row.object_id)
         except Exception as exc:  # a bug or an input nobody foresaw: keep it for a person
             log.exception("process: inbound %s failed", inbound_id)
             outcome = Outcome(InboundStatus.REVIEW, row.kind or "unknown", f"internal error: {exc!r}"[:500],
                               row.object_type, row.object_id)
         _store_outcome(session, row, outcome)
         log.info("process: inbound %s → %s (%s)", inbound_id, outcome.status, outcome.reason)
-        return replace(outcome, latency=(clock.now() - received_at).total_seconds())
+        return replace(outcome, latency=(clock.now() - claimed.received_at).total_seconds())
 
 
 def _ordered_sheet(db: Database, order_id: int) -> OrderSheet | None:
