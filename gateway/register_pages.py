@@ -11,14 +11,14 @@ An expired, used or unknown link answers a page that says so and leads back to t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from gateway.auth import public
 from gateway.console.pages import render
-from gateway.public_forms import RateLimit, form_token_ok, new_form_token, set_form_cookie
+from gateway.public_forms import PublicForms
 from parsers.registration_form import FIELDS
 from workflows import registration
 from workflows.errors import InvalidRequest, NotFound, TransitionRefused
@@ -32,34 +32,18 @@ EXPIRED = ("このリンクは有効期限（10日間）が過ぎています。
            "This link has expired (it is valid for 10 days). Please apply again.")
 USED = ("このリンクはすでに使われています。", "This link has been used already.")
 UNKNOWN = ("このリンクは無効です。", "This link is not valid.")
-TOO_MANY = ("送信が多すぎます。しばらくしてからお試しください。", "Too many attempts; please try again later.")
-FORM_EXPIRED = ("フォームの有効期限が切れました。もう一度お試しください。", "The form expired; please try again.")
 
 
 def register_router(runtime: Runtime) -> APIRouter:
     router = APIRouter()
     settings = runtime.settings
-    assert settings.redis_url
-    limit = RateLimit(settings.redis_url, settings.redis_namespace, settings.public_form_limit)
-
-    def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-        token = new_form_token()
-        response = render(request, name, {"form_token": token, "fields": FIELDS, **context}, status_code=status_code)
-        set_form_cookie(request, response, token, request.url.path)
-        return response
 
     def message(request: Request, text: tuple[str, str], status_code: int, start_over: bool = True) -> Response:
         return render(request, "register_message.html", {"message": text, "start_over": start_over},
                       status_code=status_code)
 
-    async def posted(request: Request, bucket: str) -> dict[str, str] | Response:
-        """The form's fields, or the answer to a post that may not go on (rate, CSRF)."""
-        if not limit.allow(request, bucket):
-            return message(request, TOO_MANY, 429, start_over=False)
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        if not form_token_ok(request, form.get("csrf_token", "")):
-            return message(request, FORM_EXPIRED, 403, start_over=False)
-        return form
+    forms = PublicForms(settings, lambda request, text, status: message(request, text, status, False), fields=FIELDS)
+    page, posted = forms.page, forms.posted
 
     @router.get("/register")
     @public

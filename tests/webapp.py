@@ -29,7 +29,7 @@ with warnings.catch_warnings():
 
 PASSWORD = "correct horse battery"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
-LOGIN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class WebApp:
@@ -58,7 +58,7 @@ class WebApp:
         """A client logged in as the operator, its CSRF token in ``client.headers`` as console.js sends it."""
         client = client or self.client()
         form = client.get("/login")
-        token = LOGIN_CSRF.search(form.text)
+        token = FORM_TOKEN.search(form.text)
         assert token, form.text
         answer = client.post("/login", data={"name": name, "password": password, "csrf_token": token.group(1),
                                              "next": "/"})
@@ -68,6 +68,14 @@ class WebApp:
         assert csrf, page.text
         client.headers["X-CSRF-Token"] = csrf.group(1)
         return client
+
+
+def post_form(client: TestClient, path: str, data: dict[str, str]) -> Any:
+    """Post a public page's form as a browser does: open the page, then send the fields with its form token."""
+    page = client.get(path)
+    found = FORM_TOKEN.search(page.text)
+    assert found, page.text
+    return client.post(path, data={**data, "csrf_token": found.group(1)})
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.auth import SESSION_COOKIE, current_principal, public, requires
 from gateway.console.pages import render
-from gateway.public_forms import FORM_COOKIE, form_token_ok, new_form_token, set_form_cookie
+from gateway.public_forms import form_cookie, form_token_ok, new_form_token, set_form_cookie
 from workflows import accounts
 from workflows.access import Level, Principal
 from workflows.errors import InvalidRequest, NotFound
@@ -67,7 +67,7 @@ def login_router(runtime: Runtime) -> APIRouter:
     @public
     def login(request: Request, name: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
               next: str = Form("/")) -> Response:
-        if not form_token_ok(request, csrf_token):
+        if not form_token_ok(request, csrf_token, "/login"):
             return login_page(request, status_code=403, next_path=next,
                               error="フォームの有効期限が切れました。もう一度お試しください。 / "
                                     "The form expired; please try again.")
@@ -88,7 +88,7 @@ def login_router(runtime: Runtime) -> APIRouter:
         response = RedirectResponse(safe_next(next), status_code=303)
         response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax", secure=secure(request),
                             max_age=int(settings.session_max_hours * 3600), path="/")
-        response.delete_cookie(FORM_COOKIE, path="/login")
+        response.delete_cookie(form_cookie("/login"), path="/login")
         return response
 
     @router.post("/logout")

@@ -13,7 +13,7 @@ from starlette.routing import Mount
 
 from gateway.auth import SAFE_METHODS, required_level
 from gateway.cli import main as torii
-from webapp import LOGIN_CSRF, PASSWORD, WebApp
+from webapp import FORM_TOKEN, PASSWORD, WebApp
 from workflows import api_tokens, clock
 from workflows.access import Level
 from workflows.models import ApiToken, Event
@@ -111,7 +111,7 @@ def test_login_form_needs_its_own_token(web: WebApp) -> None:
 
 
 def _try_login(client: Any, name: str, password: str) -> int:
-    token = LOGIN_CSRF.search(client.get("/login").text)
+    token = FORM_TOKEN.search(client.get("/login").text)
     assert token
     return int(client.post("/login", data={"name": name, "password": password,
                                            "csrf_token": token.group(1)}).status_code)
@@ -169,7 +169,7 @@ def test_changing_the_password_ends_the_other_sessions(web: WebApp) -> None:
 def test_cookies_and_headers(web: WebApp) -> None:
     web.operator("sato")
     client = web.client(base_url="https://127.0.0.1")
-    token = LOGIN_CSRF.search(client.get("/login").text)
+    token = FORM_TOKEN.search(client.get("/login").text)
     assert token
     answer = client.post("/login", data={"name": "sato", "password": PASSWORD, "csrf_token": token.group(1),
                                          "next": "//evil.example/"})

@@ -4,12 +4,12 @@ the application's checks, the wholesaler's page, the password link, the 999 acco
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from webapp import WebApp
+from gateway.public_forms import form_cookie
+from webapp import WebApp, post_form
 from workflows import clock, registration
 from workflows.errors import TransitionRefused
 from workflows.models import OutboundMessage
@@ -17,7 +17,6 @@ from workflows.registration import Company, CompanyAccount, Registration
 from workflows.registration.issuing import MAX_ACCOUNTS, TooManyAccounts, add_account
 from workflows.registration.timers import run_timer
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 APPLICATION = {"agree": "yes", "company_name": "株式会社みどり青果", "company_address": "東京都台東区1-2-3",
                "company_phone": "03-1111-2222", "jan_maker_code": "4512345678", "wholesaler_company": "丸卸株式会社",
                "wholesaler_department": "青果部", "wholesaler_contact": "佐藤", "wholesaler_email": "sato@maru.example",
@@ -36,13 +35,6 @@ def started(web: WebApp, company: str = "株式会社みどり青果") -> tuple[
                                    company_name=company, channel="api")
         assert begun.link is not None
         return begun.registration.id, begun.link.removeprefix(web.runtime.settings.public_url)
-
-
-def post_form(client: Any, path: str, data: dict[str, str]) -> Any:
-    page = client.get(path)
-    found = TOKEN.search(page.text)
-    assert found, page.text
-    return client.post(path, data={**data, "csrf_token": found.group(1)})
 
 
 def test_the_start_page_mails_the_link_and_refuses_forged_or_mismatched_posts(web: WebApp) -> None:
@@ -79,6 +71,16 @@ def test_an_application_is_checked_whole_and_the_link_then_works_no_more(web: We
     assert used.status_code == 410 and 'href="/register"' in used.text
 
 
+def test_a_browser_that_opened_the_start_page_first_can_still_post_the_application(web: WebApp) -> None:
+    # /register's form cookie reaches /register/{token} too (cookie paths are prefixes); the two pages'
+    # tokens must not be confused.
+    _, path = started(web)
+    browser = web.client()
+    assert browser.get("/register").status_code == 200
+    assert post_form(browser, path, APPLICATION).status_code == 200
+    assert len(mails(web, "registration_wholesaler_request")) == 1
+
+
 def test_an_expired_link_says_so_and_leads_back_to_the_start(web: WebApp, frozen_clock: clock.FrozenClock) -> None:
     registration_id, path = started(web)
     frozen_clock.move(days=10, minutes=1)
@@ -110,7 +112,7 @@ def test_the_wholesaler_rejects_on_its_page_and_the_applicant_hears_why(web: Web
     [told] = mails(web, "registration_rejected")
     assert told.to_addr == "taro@midori.example" and "取引実績がありません" in told.text
     assert "回答済み" in browser.get(path).text  # no form any more
-    again = browser.post(path, data={"decision": "approve", "csrf_token": browser.cookies["torii_form"]})
+    again = browser.post(path, data={"decision": "approve", "csrf_token": browser.cookies[form_cookie(path)]})
     assert again.status_code == 409
 
 
