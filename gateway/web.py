@@ -2,8 +2,8 @@
 
 This module only assembles them. Every route is guarded by one global dependency
 (``gateway.auth.authorizer``: default deny); the domain's errors become JSON answers here, once for
-every router, so handlers raise ``InvalidRequest`` (422), ``TransitionRefused`` (409) and
-``NotFound`` (404) freely. Every answer carries the security headers below.
+every router, so handlers raise ``InvalidRequest`` (422), ``TransitionRefused`` and ``Conflict`` (409)
+and ``NotFound`` (404) freely. Every answer carries the security headers below.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from gateway.api.metrics import metrics_router
 from gateway.api.orders import orders_router
 from gateway.api.outbox import outbox_router
 from gateway.api.registrations import registrations_router
+from gateway.api.users import users_router
 from gateway.api.webhooks import webhooks_router
 from gateway.auth import Forbidden, Unauthenticated, authorizer
 from gateway.console import console_router
@@ -36,7 +37,8 @@ from gateway.console.pages import STATIC_DIR, render
 from gateway.openapi import documented_schema
 from gateway.register_pages import register_router
 from gateway.runtime import Runtime
-from workflows.errors import InvalidRequest, NotFound, TransitionRefused
+from gateway.user_pages import user_pages_router
+from workflows.errors import Conflict, InvalidRequest, NotFound, TransitionRefused
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     def _refused(_request: Request, exc: TransitionRefused) -> JSONResponse:
         return JSONResponse({"error": exc.reason, "state": exc.state}, status_code=409)
 
+    @app.exception_handler(Conflict)
+    def _conflict(_request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=409)
+
     @app.exception_handler(NotFound)
     def _not_found(request: Request, exc: NotFound) -> Response:
         if _wants_html(request):
@@ -127,6 +133,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(catalog_router(runtime))
+    app.include_router(users_router(runtime))
     app.include_router(orders_router(runtime))
     app.include_router(fax_orders_router(runtime))
     app.include_router(health_router(runtime))
@@ -140,6 +147,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(registrations_router(runtime))
     app.include_router(console_router(runtime), include_in_schema=False)  # pages, not API
     app.include_router(register_router(runtime), include_in_schema=False)
+    app.include_router(user_pages_router(runtime), include_in_schema=False)
     return app
 
 

@@ -3,7 +3,8 @@
 Passwords are argon2id (``argon2-cffi``'s defaults, RFC 9106's low-memory profile). A login that
 fails ``login_failure_limit`` times in a row locks the account for ``login_lock_minutes``: a guesser
 gets a handful of tries per quarter hour, whatever the password's strength. An unknown name costs
-the same hash as a known one, and answers the same refusal, so names cannot be probed.
+the same hash as a known one, and answers the same refusal, so names cannot be probed. A buyer's user
+(``workflows.users``) logs in with its email address instead of a name.
 
 A session is a random token in an HttpOnly cookie; the database keeps its SHA-256, when it was
 opened and last used, and the CSRF token its forms carry. Sessions end after
@@ -95,11 +96,17 @@ def principal_of(operator: Operator, csrf_token: str | None = None) -> Principal
 
 
 def authenticate(session: Session, settings: Settings, name: str, password: str) -> Operator:
-    """The operator, when the password is right and the account neither locked nor disabled."""
-    operator = session.scalars(select(Operator).where(Operator.name == name.strip()).with_for_update()).first()
-    if operator is None:
+    """The operator, when the password is right and the account neither locked nor disabled.
+
+    ``name`` is the operator's name, or the email address of a buyer's user (manual 004), who logs in with it.
+    """
+    name = name.strip()
+    by = Operator.email == name.lower() if "@" in name else Operator.name == name
+    operator = session.scalars(select(Operator).where(by).with_for_update()).first()
+    if operator is None or operator.invite_pending:
         _verify(_DUMMY_HASH, password)
-        raise LoginRefused(f"no operator named {name!r}")
+        raise LoginRefused(f"no operator named {name!r}" if operator is None
+                           else f"{name!r} has not accepted the invitation yet")
     now = clock.now()
     if operator.locked_until is not None and operator.locked_until > now:
         _verify(_DUMMY_HASH, password)

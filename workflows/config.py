@@ -151,6 +151,12 @@ class Settings:
     registration_approval_days: float = 5.0  # the wholesaler has this long, then a reminder, then as long again
     password_link_hours: float = 72.0  # the administrator's one-time link to set the password
     public_form_limit: int = 20  # posts to the public pages per client address and hour
+    # Buyers' users (manual 004): the invitation link's life, the new address's confirmation link, the password
+    # reset link, and how many reset mails one address gets an hour (more are not sent; the page says the same).
+    user_invite_hours: float = 48.0
+    email_change_hours: float = 48.0
+    password_reset_hours: float = 1.0
+    password_reset_mail_limit: int = 3
     spool_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -259,4 +265,8 @@ def load_settings() -> Settings:
         registration_approval_days=_float("TORII_REGISTRATION_APPROVAL_DAYS", 5.0),
         password_link_hours=_float("TORII_PASSWORD_LINK_HOURS", 72.0),
         public_form_limit=_int("TORII_PUBLIC_FORM_LIMIT", 20),
+        user_invite_hours=_float("TORII_USER_INVITE_HOURS", 48.0),
+        email_change_hours=_float("TORII_EMAIL_CHANGE_HOURS", 48.0),
+        password_reset_hours=_float("TORII_PASSWORD_RESET_HOURS", 1.0),
+        password_reset_mail_limit=_int("TORII_PASSWORD_RESET_MAIL_LIMIT", 3),
     )

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows import migrations
 from workflows import registration as _registration  # noqa: F401  its tables are in the schema
+from workflows import users as _users  # noqa: F401  its tables are in the schema
 from workflows import webhooks as _webhooks  # noqa: F401  its tables are in the schema, its hooks on every session
 from workflows.models import Base
 

@@ -5,6 +5,7 @@
      ├── TransitionRefused      an event is not allowed in the object's current state
      ├── NotFound               an API or task names an object that does not exist
      ├── InvalidRequest         an API body is missing or has a wrong field
+     ├── Conflict               the request clashes with another record (an email another user has); 409
      └── DeliveryError          an outbound message could not be handed over
           ├── TemporaryDeliveryError   retry later with backoff (SMTP 4xx, busy line)
           └── PermanentDeliveryError   never retried (SMTP 5xx, bad address)
@@ -40,6 +41,10 @@ class NotFound(ToriiError):
 
 class InvalidRequest(ToriiError):
     """Raised when an API request body is missing a field or has a bad value."""
+
+
+class Conflict(ToriiError):
+    """Raised when a request would make a record clash with another: an email address another user has."""
 
 
 class DeliveryError(ToriiError):

@@ -177,6 +177,23 @@ class DeliveryAddress(Base):
     __table_args__ = (UniqueConstraint("buyer_id", "name"),)
 
 
+class Business(Base):
+    """One of a buyer's businesses (a restaurant of the group): its orders' confirmations and its partners'
+    notices go to its own address (manual 004)."""
+
+    __tablename__ = "businesses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(320))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    fax: Mapped[str] = mapped_column(String(32), default="")
+    language: Mapped[str] = mapped_column(String(8), default="ja")
+
+    __table_args__ = (UniqueConstraint("buyer_id", "name"),)
+
+
 class Supplier(Base):
     """A buyer's supplier off the platform (FAX・メール発注先): reached by fax or mail."""
 
@@ -221,6 +238,11 @@ class Order(Base):
     state: Mapped[str] = mapped_column(String(32), index=True)
     reply_token: Mapped[str] = mapped_column(String(64), unique=True)
     orderer_name: Mapped[str] = mapped_column(String(255))  # as it was when ordered
+    orderer_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))  # the buyer's user who ordered
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"))  # which business ordered
+    # The buyer and its business as they were when ordered (name, email, phone, fax, language): documents print
+    # this and confirmations go to its address, whatever is renamed later. None: ordered before there was one.
+    buyer_party: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     delivery_address_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_addresses.id"))
     delivery: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the address as it was when ordered
     desired_date: Mapped[date | None] = mapped_column(default=None)
@@ -411,7 +433,11 @@ class Event(Base):
 
 
 class Operator(Base):
-    """A person who uses the console; ``role`` is viewer, operator or admin (``workflows.access.ROLES``)."""
+    """A person who uses the console; ``role`` is viewer, operator or admin (``workflows.access.ROLES``).
+
+    A buyer's user (manual 004) is an operator confined to its buyer, with an email address (unique across
+    users; it logs in with it) and a person's name; invited by mail, it has no password until it accepts.
+    """
 
     __tablename__ = "operators"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -426,6 +452,9 @@ class Operator(Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     password_changed_at: Mapped[datetime] = mapped_column(default=clock.now)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)  # lower case; None: a CLI-made operator
+    full_name: Mapped[str] = mapped_column(String(255), default="")  # the person's name, as documents print it
+    invite_pending: Mapped[bool] = mapped_column(Boolean, default=False)  # invited, not accepted: cannot log in
 
 
 class OperatorSession(Base):

@@ -1,4 +1,4 @@
-"""The ordering catalog over HTTP: buyers, delivery addresses, suppliers, products, CSV import.
+"""The ordering catalog over HTTP: buyers, businesses, delivery addresses, suppliers, products, CSV import.
 
 Mounted by the web app with ``app.include_router(catalog_router(runtime))``. ``InvalidRequest``
 (422) and ``NotFound`` (404) raised here are answered by the app's exception handlers, except a
@@ -36,12 +36,12 @@ CSV_CONTENT_TYPES = frozenset({"text/csv", "text/plain", "application/csv", "tex
                                "application/vnd.ms-excel", "application/octet-stream"})
 
 
-def _file_error(status: int, message: str) -> JSONResponse:
+def file_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message, "rows": [{"row": None, "column": None, "message": message}]},
                         status_code=status)
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
+async def read_body(request: Request, limit: int) -> bytes | None:
     """The request body, or None as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -63,7 +63,7 @@ def catalog_router(runtime: Runtime) -> APIRouter:
     def buyer_detail(session: Session, buyer_id: int) -> dict[str, Any]:
         buyer = catalog.get_buyer(session, buyer_id)
         return catalog.buyer_json(buyer, catalog.addresses_of(session, buyer.id),
-                                  catalog.suppliers_of(session, buyer.id))
+                                  catalog.suppliers_of(session, buyer.id), catalog.businesses_of(session, buyer.id))
 
     @router.post("/api/buyers", status_code=201)
     @requires(Level.ADMIN)
@@ -84,6 +84,13 @@ def catalog_router(runtime: Runtime) -> APIRouter:
         with runtime.db.transaction() as session:
             get_visible(session, Buyer, buyer_id, "buyer", me)
             return catalog.address_json(catalog.add_delivery_address(session, buyer_id, body))
+
+    @router.post("/api/buyers/{buyer_id}/businesses", status_code=201)
+    def add_business(buyer_id: int, me: Me, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        """A business of the buyer: its orders' confirmations and partner notices go to its email."""
+        with runtime.db.transaction() as session:
+            get_visible(session, Buyer, buyer_id, "buyer", me)
+            return catalog.business_json(catalog.add_business(session, buyer_id, body))
 
     @router.post("/api/buyers/{buyer_id}/suppliers", status_code=201)
     def add_supplier(buyer_id: int, me: Me, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
@@ -114,6 +121,8 @@ def catalog_router(runtime: Runtime) -> APIRouter:
     @router.post("/api/buyers/{buyer_id}/import/{kind}")
     async def import_csv(buyer_id: int, kind: str, request: Request, me: Me) -> Response:
         """The CSV file itself is the body (Content-Type: text/csv); 200 with counts, or 422 with every error."""
+        if kind == ImportKind.USERS:
+            raise NotFound(f"users are invited from a CSV file at /api/buyers/{buyer_id}/users/import")
         if kind not in set(ImportKind):
             raise NotFound(f"there is no import of {kind!r}: the kinds are {', '.join(ImportKind)}")
         content_type = request.headers.get("content-type")
@@ -121,11 +130,11 @@ def catalog_router(runtime: Runtime) -> APIRouter:
             header = Message()
             header["content-type"] = content_type
             if header.get_content_type() not in CSV_CONTENT_TYPES:
-                return _file_error(415, f"send the CSV file itself as the body with Content-Type: text/csv, "
+                return file_error(415, f"send the CSV file itself as the body with Content-Type: text/csv, "
                                         f"not {header.get_content_type()}")
-        data = await _read_body(request, MAX_CSV_BYTES)
+        data = await read_body(request, MAX_CSV_BYTES)
         if data is None:
-            return _file_error(413, f"the file is larger than {size_text(MAX_CSV_BYTES)}: split it")
+            return file_error(413, f"the file is larger than {size_text(MAX_CSV_BYTES)}: split it")
         try:
             result = await run_in_threadpool(run_import, buyer_id, kind, data, me)
         except CsvImportRefused as exc:

@@ -13,7 +13,7 @@ from gateway.api.shared import LIST_LIMIT, Me, binary_answer, document_response,
 from workflows import order as orders
 from workflows.access import get_visible, visible
 from workflows.errors import NotFound
-from workflows.models import Buyer, Order, OrderLine, Supplier
+from workflows.models import Buyer, Operator, Order, OrderLine, Supplier
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -55,6 +55,9 @@ def order_json(session: Session, order: Order, *, with_timeline: bool = True) ->
         "buyer": {"id": buyer.id, "name": buyer.name},
         "supplier": {"id": supplier.id, "name": supplier.name, "channel": supplier.channel},
         "orderer_name": order.orderer_name,
+        "orderer_id": order.orderer_id,
+        "business_id": order.business_id,
+        "buyer_party": order.buyer_party,
         "delivery": order.delivery,
         "desired_date": iso(order.desired_date),
         "delivery_date": iso(order.delivery_date),
@@ -85,7 +88,8 @@ def orders_router(runtime: Runtime) -> APIRouter:
             if me.scoped:
                 buyer_id = body.get("buyer_id")
                 get_visible(session, Buyer, buyer_id if isinstance(buyer_id, int) else 0, "buyer", me)
-            return order_json(session, orders.create(session, runtime.settings, body))
+            orderer = session.get(Operator, me.operator_id) if me.operator_id is not None else None
+            return order_json(session, orders.create(session, runtime.settings, body, orderer))
 
     @router.get("/api/orders")
     def list_orders(state: str | None = None, buyer_id: int | None = None, undelivered: bool = False,

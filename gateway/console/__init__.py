@@ -14,6 +14,7 @@ from gateway.console.lists import lists_router
 from gateway.console.login import login_router
 from gateway.console.registrations import registrations_console_router
 from gateway.console.review import review_router
+from gateway.console.users import users_console_router
 from gateway.console.webhooks import webhooks_console_router
 
 if TYPE_CHECKING:
@@ -27,4 +28,5 @@ def console_router(runtime: Runtime) -> APIRouter:
     router.include_router(lists_router(runtime))
     router.include_router(webhooks_console_router(runtime))
     router.include_router(registrations_console_router(runtime))
+    router.include_router(users_console_router(runtime))
     return router

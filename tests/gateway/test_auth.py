@@ -22,7 +22,10 @@ from workflows.models import ApiToken, Event
 PUBLIC = {("GET", "/api/health"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"),
           # Registration's pages (manual 001): behind their links' tokens, CSRF-protected and rate-limited.
           *((method, path) for method in ("GET", "POST")
-            for path in ("/register", "/register/1", "/register/approve/1", "/register/password/1"))}
+            for path in ("/register", "/register/1", "/register/approve/1", "/register/password/1")),
+          # Buyers' users' pages (manual 004): the same, behind the links mailed to them.
+          *((method, path) for method in ("GET", "POST")
+            for path in ("/join/1", "/email/1", "/forgot-password", "/password-reset/1"))}
 
 
 def routes(web: WebApp) -> list[tuple[str, str, Any]]:

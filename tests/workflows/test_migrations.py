@@ -126,6 +126,11 @@ ROWS: dict[str, dict[str, Any]] = {
         "details": {}, "applied_at": AT, "approval_due_at": None, "reminded_at": None, "reason": None,
         "company_id": 971,
     },
+    "businesses": {"id": 951, "created_at": AT, "buyer_id": 301, "name": "渋谷店", "email": "shibuya@yamada.example",
+                   "phone": "03-0000-0001", "fax": "", "language": "ja"},
+    "account_links": {"id": 961, "created_at": AT, "operator_id": 801, "purpose": "email", "token_hash": "k" * 64,
+                      "expires_at": AT, "used_at": None, "replaced_at": None, "new_email": "new@yamada.example",
+                      "created_by": "operator:admin"},
     "webhook_attempts": {"id": 931, "delivery_id": 921, "at": AT, "status_code": 500, "error": "answered 500",
                          "duration_ms": 12, "response": "oops"},
 }

@@ -1,4 +1,6 @@
-"""Importing a buyer's suppliers, delivery addresses or products from a CSV file, all rows or none.
+"""Importing a buyer's suppliers, delivery addresses, businesses or products from a CSV file, all rows or none.
+
+(Users are imported by ``workflows.users.csv_users``: each of its rows sends an invitation.)
 
 Every row is checked before anything is written: one wrong row refuses the whole file with
 ``CsvImportRefused``, listing each error. Rows of a name that exists update that record; the
@@ -17,17 +19,17 @@ from sqlalchemy.orm import Session
 
 from parsers.normalize import name_key
 from workflows.catalog.csv_table import CsvImportRefused, ImportKind, RowError, Table, read_table
-from workflows.catalog.fields import ADDRESS, PRODUCT, PRODUCT_ROW, SUPPLIER, Form
-from workflows.catalog.lookup import addresses_of, by_name_key, get_buyer, suppliers_of
-from workflows.catalog.register import set_product, supplier_columns
+from workflows.catalog.fields import ADDRESS, BUSINESS, PRODUCT, PRODUCT_ROW, SUPPLIER, Form
+from workflows.catalog.lookup import addresses_of, businesses_of, by_name_key, get_buyer, suppliers_of
+from workflows.catalog.register import business_columns, set_product, supplier_columns
 from workflows.errors import InvalidRequest
-from workflows.models import Buyer, DeliveryAddress, Product, Supplier
+from workflows.models import Business, Buyer, DeliveryAddress, Product, Supplier
 
 log = logging.getLogger(__name__)
 
 MAX_LISTED_ERRORS = 1_000  # beyond this a refusal says how many more there are
 
-_Named = TypeVar("_Named", Supplier, DeliveryAddress)
+_Named = TypeVar("_Named", Supplier, DeliveryAddress, Business)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def import_csv(session: Session, buyer_id: int, kind: str, data: bytes) -> Impor
         import_kind = ImportKind(kind)
     except ValueError:
         raise InvalidRequest(f"kind must be one of {', '.join(ImportKind)}") from None
+    if import_kind == ImportKind.USERS:
+        raise InvalidRequest("users are invited from a CSV file by workflows.users.import_users: each is mailed")
     buyer = get_buyer(session, buyer_id, for_update=True)
     errors: list[RowError] = []
     table = read_table(import_kind, data, errors)
@@ -125,6 +129,10 @@ _NAMED: dict[ImportKind, _NamedKind[Any]] = {
         "delivery address", ADDRESS, DeliveryAddress, addresses_of,
         lambda address: {field: getattr(address, field) for field in ADDRESS.fields},
         lambda clean, _buyer: clean),
+    ImportKind.BUSINESSES: _NamedKind[Business](
+        "business", BUSINESS, Business, businesses_of,
+        lambda business: {field: getattr(business, field) for field in BUSINESS.fields},
+        business_columns),
 }
 
 

@@ -28,6 +28,8 @@ class ImportKind(StrEnum):
     SUPPLIERS = "suppliers"
     DELIVERY_ADDRESSES = "delivery_addresses"
     PRODUCTS = "products"
+    BUSINESSES = "businesses"
+    USERS = "users"  # imported by workflows.users.csv_users: each row is an invitation
 
 
 class CsvEncoding(StrEnum):
@@ -109,11 +111,27 @@ _COLUMNS: dict[ImportKind, tuple[_Column, ...]] = {
         _Column("unit_price", "単価", ("単価", "価格", "unitprice", "price")),
         _Column("note", "備考", ("備考", "メモ", "note", "notes", "remarks", "memo")),
     ),
+    ImportKind.BUSINESSES: (
+        _Column("name", "事業所名", ("事業所名", "事業所", "事業者名", "事業者", "店舗名", "店舗", "店名", "name",
+                                    "business", "businessname", "shop", "store")),
+        _Column("email", "メールアドレス", ("メールアドレス", "メール", "Eメール", "email", "emailaddress", "mail")),
+        _Column("phone", "電話番号", ("電話番号", "電話", "TEL", "phone", "phonenumber", "tel")),
+        _Column("fax", "FAX番号", ("FAX番号", "FAX", "ファックス番号", "ファクス番号", "fax", "faxnumber", "faxno")),
+        _Column("language", "言語", ("言語", "language", "lang")),
+    ),
+    ImportKind.USERS: (
+        _Column("email", "メールアドレス", ("メールアドレス", "メール", "Eメール", "email", "emailaddress", "mail")),
+        _Column("name", "氏名", ("氏名", "名前", "ユーザー名", "利用者名", "担当者名", "name", "fullname", "username")),
+        _Column("role", "権限", ("権限", "役割", "ロール", "role", "permission")),
+        _Column("language", "言語", ("言語", "language", "lang")),
+    ),
 }
 _REQUIRED: dict[ImportKind, tuple[str, ...]] = {
     ImportKind.SUPPLIERS: ("name",),
     ImportKind.DELIVERY_ADDRESSES: ("name", "address"),
     ImportKind.PRODUCTS: ("supplier", "name"),
+    ImportKind.BUSINESSES: ("name", "email"),
+    ImportKind.USERS: ("email",),
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _MAGIC = (

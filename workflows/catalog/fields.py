@@ -121,7 +121,13 @@ _LANGUAGE_WORDS = {"ja": "ja", "jp": "ja", "日本語": "ja", "japanese": "ja",
                    "en": "en", "英語": "en", "english": "en"}
 
 
+# A buyer's user's role (workflows.access.ROLES), as a CSV file or an API body may write it.
+_ROLE_WORDS = {**dict.fromkeys(["viewer", "閲覧", "閲覧者", "閲覧のみ"], "viewer"),
+               **dict.fromkeys(["operator", "user", "担当", "担当者", "一般", "利用者", "発注者"], "operator"),
+               **dict.fromkeys(["admin", "administrator", "管理者", "管理"], "admin")}
+
 _channel = _one_of(_CHANNELS, "a channel: write FAX or メール (fax or mail)")
+_role = _one_of(_ROLE_WORDS, "a role: viewer, operator or admin (閲覧者, 担当者 or 管理者)")
 _language = _one_of(_LANGUAGE_WORDS, "a language: ja or en (日本語 or 英語)")
 
 
@@ -209,6 +215,10 @@ ADDRESS = Form({"name": _name, "postal_code": _postal_code, "address": _text(200
 SUPPLIER = Form({"name": _name, "contact_name": _text(255), "email": _email(), "fax": _fax, "channel": _channel,
                   "language": _language}, _supplier_across)
 PRODUCT = Form({"name": _name, "unit": _text(32), "unit_price": _yen, "note": _text(2000, multiline=True)})
+BUSINESS = Form({"name": _name, "email": _email(required=True), "phone": _phone, "fax": _fax,
+                  "language": _language})
+# A buyer's user as invited: the person's name may be left for them to give when they accept.
+USER = Form({"email": _email(required=True), "name": _text(255), "role": _role, "language": _language})
 # A row of a products CSV names the product's supplier too.
 PRODUCT_ROW = Form({"supplier": _name, **PRODUCT.fields})
 

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from parsers.normalize import name_key
 from workflows.errors import NotFound
-from workflows.models import Buyer, DeliveryAddress, Product, Supplier
+from workflows.models import Business, Buyer, DeliveryAddress, Product, Supplier
 
-_Named = TypeVar("_Named", Supplier, DeliveryAddress)
+_Named = TypeVar("_Named", Supplier, DeliveryAddress, Business)
 
 
 def get_buyer(session: Session, buyer_id: int, *, for_update: bool = False) -> Buyer:
@@ -37,6 +37,10 @@ def get_supplier(session: Session, supplier_id: int) -> Supplier:
 def addresses_of(session: Session, buyer_id: int) -> list[DeliveryAddress]:
     return list(session.scalars(select(DeliveryAddress).where(DeliveryAddress.buyer_id == buyer_id)
                                 .order_by(DeliveryAddress.id)))
+
+
+def businesses_of(session: Session, buyer_id: int) -> list[Business]:
+    return list(session.scalars(select(Business).where(Business.buyer_id == buyer_id).order_by(Business.id)))
 
 
 def suppliers_of(session: Session, buyer_id: int) -> list[Supplier]:
@@ -63,6 +67,11 @@ def address_json(address: DeliveryAddress) -> dict[str, Any]:
             "recipient": address.recipient}
 
 
+def business_json(business: Business) -> dict[str, Any]:
+    return {"id": business.id, "buyer_id": business.buyer_id, "name": business.name, "email": business.email,
+            "phone": business.phone, "fax": business.fax, "language": business.language}
+
+
 def product_json(product: Product) -> dict[str, Any]:
     return {"id": product.id, "supplier_id": product.supplier_id, "name": product.name, "unit": product.unit,
             "unit_price": product.unit_price, "note": product.note}
@@ -80,7 +89,8 @@ def supplier_json(supplier: Supplier, products: Sequence[Product] | None = None)
 
 
 def buyer_json(buyer: Buyer, addresses: Sequence[DeliveryAddress] | None = None,
-               suppliers: Sequence[Supplier] | None = None) -> dict[str, Any]:
+               suppliers: Sequence[Supplier] | None = None, businesses: Sequence[Business] | None = None
+               ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": buyer.id, "created_at": buyer.created_at.isoformat() if buyer.created_at else None,
         "name": buyer.name, "email": buyer.email, "phone": buyer.phone, "fax": buyer.fax,
@@ -90,4 +100,6 @@ def buyer_json(buyer: Buyer, addresses: Sequence[DeliveryAddress] | None = None,
         data["delivery_addresses"] = [address_json(a) for a in addresses]
     if suppliers is not None:
         data["suppliers"] = [supplier_json(s) for s in suppliers]
+    if businesses is not None:
+        data["businesses"] = [business_json(b) for b in businesses]
     return data

@@ -14,10 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parsers.normalize import name_key
-from workflows.catalog.fields import ADDRESS, BUYER, PRODUCT, SUPPLIER, clean_body
-from workflows.catalog.lookup import addresses_of, by_name_key, get_buyer, get_supplier, product_by_name, suppliers_of
+from workflows.catalog.fields import ADDRESS, BUSINESS, BUYER, PRODUCT, SUPPLIER, clean_body
+from workflows.catalog.lookup import (
+    addresses_of,
+    businesses_of,
+    by_name_key,
+    get_buyer,
+    get_supplier,
+    product_by_name,
+    suppliers_of,
+)
 from workflows.errors import InvalidRequest
-from workflows.models import Buyer, DeliveryAddress, Product, Supplier
+from workflows.models import Business, Buyer, DeliveryAddress, Product, Supplier
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +66,24 @@ def add_delivery_address(session: Session, buyer_id: int, body: dict[str, Any]) 
     session.flush()
     log.info("delivery address %s added to buyer %s", address.id, buyer_id)
     return address
+
+
+def add_business(session: Session, buyer_id: int, body: dict[str, Any]) -> Business:
+    """A business ``{name, email, phone?, fax?, language?}``: its orders' confirmations go to its email."""
+    buyer = get_buyer(session, buyer_id, for_update=True)
+    clean = clean_body(BUSINESS, body)
+    if by_name_key(businesses_of(session, buyer_id)).get(name_key(clean["name"])):
+        raise InvalidRequest(f"name: this buyer already has a business named {clean['name']!r}")
+    business = Business(buyer_id=buyer_id, **business_columns(clean, buyer))
+    session.add(business)
+    session.flush()
+    log.info("business %s added to buyer %s", business.id, buyer_id)
+    return business
+
+
+def business_columns(clean: Mapping[str, Any], buyer: Buyer) -> dict[str, Any]:
+    return {"name": clean["name"], "email": clean["email"], "phone": clean["phone"], "fax": clean["fax"] or "",
+            "language": clean["language"] or buyer.language}
 
 
 def add_supplier(session: Session, buyer_id: int, body: dict[str, Any]) -> Supplier:

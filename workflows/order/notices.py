@@ -2,6 +2,7 @@
 
 The supplier is reached by its own channel: mail when it has an address, else fax; its
 replies come back to the order's reply address whatever its mail client does with Reply-To.
+The buyer hears at the address of the business that ordered, as the order keeps it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,20 @@ from workflows.faxes import queue_fax
 from workflows.letters import pdf_from_html
 from workflows.mail import MailAttachment, queue_mail, render_mail
 from workflows.models import InboundMessage, Order, OutboundMessage
-from workflows.order.records import OBJECT_TYPE, lines_of, order_sheet, parties, reply_address, total_of
+from workflows.order.records import (
+    OBJECT_TYPE,
+    lines_of,
+    order_sheet,
+    ordering_party,
+    parties,
+    reply_address,
+    total_of,
+)
 
 
 def mail_context(session: Session, settings: Settings, order: Order) -> dict[str, Any]:
-    buyer, supplier = parties(session, order)
+    _, supplier = parties(session, order)
+    buyer = ordering_party(session, order)
     lines = lines_of(session, order)
     return {"order": order, "buyer": buyer, "supplier": supplier, "lines": lines, "total": total_of(lines),
             "confirmed_total": total_of(lines, confirmed=True), "reply_address": reply_address(order, settings),
@@ -31,7 +41,8 @@ def mail_context(session: Session, settings: Settings, order: Order) -> dict[str
 def mail_supplier(session: Session, settings: Settings, order: Order, kind: str, *,
                    inbound: InboundMessage | None = None, attach_sheet: bool = False,
                    template: str | None = None) -> OutboundMessage | None:
-    buyer, supplier = parties(session, order)
+    _, supplier = parties(session, order)
+    buyer = ordering_party(session, order)
     assert supplier.email
     attachments: tuple[MailAttachment, ...] = ()
     if attach_sheet:
@@ -52,7 +63,7 @@ def mail_supplier(session: Session, settings: Settings, order: Order, kind: str,
 
 def mail_buyer(session: Session, settings: Settings, order: Order, kind: str, *,
                 inbound: InboundMessage | None = None) -> None:
-    buyer, _ = parties(session, order)
+    buyer = ordering_party(session, order)  # the business that ordered, when one did (manual 004)
     queue_mail(
         session, object_type=OBJECT_TYPE, object_id=order.id, kind=kind, language=buyer.language,
         context=mail_context(session, settings, order), to_addr=buyer.email, to_name=buyer.name,

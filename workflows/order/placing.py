@@ -1,7 +1,8 @@
 """Placing an order: from an API body, or again as a re-order, and sending its sheet.
 
-Every line names one of the supplier's products, by id or by name; the delivery address
-is copied onto the order so that its documents keep printing what was ordered.
+Every line names one of the supplier's products, by id or by name; the delivery address,
+the buyer's and its business's names and addresses, and the orderer's name are copied onto the
+order so that its documents keep printing what was ordered, and by whom.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from workflows.clock import TOKYO
 from workflows.config import Settings
 from workflows.errors import InvalidRequest
 from workflows.invitation import new_reply_token
-from workflows.models import Buyer, DeliveryAddress, Order, OrderLine, Product, Supplier
+from workflows.models import Business, Buyer, DeliveryAddress, Operator, Order, OrderLine, Product, Supplier
 from workflows.order.notices import send_sheet
-from workflows.order.records import OBJECT_TYPE, lines_of, parties
+from workflows.order.records import OBJECT_TYPE, buyer_party_of, lines_of, parties
 from workflows.order.states import MACHINE
 from workflows.order.values import date_from, parse_quantity
 from workflows.timeline import record
@@ -119,8 +120,25 @@ def _delivery_of(address: DeliveryAddress) -> dict[str, Any]:
             "phone": address.phone, "recipient": address.recipient}
 
 
-def create(session: Session, settings: Settings, body: Mapping[str, Any]) -> Order:
-    """Place an order from an API body and send its sheet to the supplier."""
+def _business(session: Session, buyer: Buyer, business_id: object) -> Business | None:
+    """The business that orders: the one named, the buyer's only one, or none when the buyer has none."""
+    if business_id is None:
+        found = list(session.scalars(select(Business).where(Business.buyer_id == buyer.id)
+                                     .order_by(Business.id).limit(2)))
+        if len(found) > 1:
+            raise InvalidRequest(f"business_id is required: {buyer.name} has several businesses")
+        return found[0] if found else None
+    business = session.get(Business, business_id) if isinstance(business_id, int) else None
+    if business is None or business.buyer_id != buyer.id:
+        raise InvalidRequest(f"business {business_id!r} is not one of {buyer.name}'s")
+    return business
+
+
+def create(session: Session, settings: Settings, body: Mapping[str, Any], orderer: Operator | None = None) -> Order:
+    """Place an order from an API body and send its sheet to the supplier.
+
+    ``orderer``: the buyer's user placing it (its name is the orderer's unless the body gives one).
+    """
     buyer = session.get(Buyer, _int_field(body, "buyer_id"))
     if buyer is None:
         raise InvalidRequest(f"buyer {body.get('buyer_id')} does not exist")
@@ -128,22 +146,28 @@ def create(session: Session, settings: Settings, body: Mapping[str, Any]) -> Ord
     if supplier is None or supplier.buyer_id != buyer.id:
         raise InvalidRequest(f"supplier {body.get('supplier_id')} is not one of {buyer.name}'s suppliers")
     address_id, delivery = _delivery(session, buyer, body)
+    business = _business(session, buyer, body.get("business_id"))
+    own = orderer if orderer is not None and orderer.buyer_id == buyer.id else None
+    orderer_name = _text(body, "orderer_name", required=own is None) or (own.full_name or own.name if own else "")
     return place(session, settings, buyer=buyer, supplier=supplier, delivery_address_id=address_id,
                  delivery=delivery, desired_date=date_from(body.get("desired_date")),
-                 note=_text(body, "note", multiline=True, limit=2000),
-                 orderer_name=_text(body, "orderer_name", required=True),
-                 lines=_line_specs(session, supplier, body.get("lines")))
+                 note=_text(body, "note", multiline=True, limit=2000), orderer_name=orderer_name,
+                 lines=_line_specs(session, supplier, body.get("lines")), business=business,
+                 orderer_id=own.id if own else None)
 
 
 def place(session: Session, settings: Settings, *, buyer: Buyer, supplier: Supplier, delivery_address_id: int | None,
           delivery: dict[str, Any], desired_date: date | None, note: str, orderer_name: str,
-          lines: Sequence[LineSpec], reorder_of: int | None = None) -> Order:
+          lines: Sequence[LineSpec], reorder_of: int | None = None, business: Business | None = None,
+          orderer_id: int | None = None) -> Order:
     now = clock.now()
     if desired_date is not None and desired_date < clock.day_of(now):
         raise InvalidRequest(f"desired_date {desired_date} is in the past")
     token = new_reply_token()
     order = Order(number=f"pending-{token}", buyer_id=buyer.id, supplier_id=supplier.id, state=MACHINE.initial,
                   reply_token=token, orderer_name=orderer_name, delivery_address_id=delivery_address_id,
+                  business_id=business.id if business else None, orderer_id=orderer_id,
+                  buyer_party=buyer_party_of(buyer, business),
                   delivery=delivery, desired_date=desired_date, note=note, language=supplier.language,
                   reorder_of=reorder_of, created_at=now,
                   answer_due_at=now + timedelta(hours=settings.order_answer_hours))
@@ -155,7 +179,8 @@ def place(session: Session, settings: Settings, *, buyer: Buyer, supplier: Suppl
                               unit_price=spec.unit_price, note=spec.note)
                     for position, spec in enumerate(lines, start=1))
     session.flush()
-    summary = f"order {order.number} from {buyer.name} to {supplier.name}, {len(lines)} lines"
+    summary = (f"order {order.number} from {buyer.name}{f' {business.name}' if business else ''} to "
+               f"{supplier.name}, {len(lines)} lines")
     if reorder_of:
         summary += f" (re-order of order {reorder_of})"
     record(session, OBJECT_TYPE, order.id, "created", summary, orderer=orderer_name, reorder_of=reorder_of)
@@ -178,6 +203,7 @@ def reorder(session: Session, settings: Settings, previous: Order, body: Mapping
     order = place(session, settings, buyer=buyer, supplier=supplier, delivery_address_id=previous.delivery_address_id,
                   delivery=delivery, desired_date=date_from(body.get("desired_date")), note=note,
                   orderer_name=_text(body, "orderer_name") or previous.orderer_name, lines=specs,
-                  reorder_of=previous.id)
+                  reorder_of=previous.id, orderer_id=previous.orderer_id,
+                  business=session.get(Business, previous.business_id) if previous.business_id else None)
     record(session, OBJECT_TYPE, previous.id, "reordered", f"ordered again as {order.number}", reorder=order.id)
     return order

@@ -1,19 +1,22 @@
 """What an order keeps: its lines, its parties, its documents, and the totals it comes to.
 
 The order sheet is rendered once and stored; every copy sent, by fax or by mail, is that
-same document, and the order's documents print the order as it was when placed.
+same document, and the order's documents print the order as it was when placed: the buyer's and the
+business's names and addresses are copied onto the order (``buyer_party``), the orderer's name too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.config import Settings
-from workflows.models import Buyer, Document, Order, OrderLine, Supplier
+from workflows.models import Business, Buyer, Document, Order, OrderLine, Supplier
 from workflows.order_documents.references import order_reference
 from workflows.order_documents.rendering import render_order_sheet
 from workflows.order_documents.sheets import OrderSheet, SheetLine, SheetParty
@@ -38,9 +41,39 @@ def parties(session: Session, order: Order) -> tuple[Buyer, Supplier]:
     return buyer, supplier
 
 
+@dataclass(frozen=True)
+class BuyerParty:
+    """The buyer as an order shows it: the group, the business that ordered, where its mail goes."""
+
+    name: str  # the group and the business: "レストラン山田 渋谷店"
+    email: str
+    phone: str
+    fax: str
+    language: str
+
+
+def buyer_party_of(buyer: Buyer, business: Business | None) -> dict[str, Any]:
+    """What an order keeps of its buyer when placed (``Order.buyer_party``): later renames change no order."""
+    source: Buyer | Business = business if business is not None else buyer
+    return {"buyer": buyer.name, "business": business.name if business else "", "email": source.email,
+            "phone": source.phone or buyer.phone, "fax": source.fax or buyer.fax, "language": source.language}
+
+
+def ordering_party(session: Session, order: Order) -> BuyerParty:
+    """The buyer as the order was placed by; an order from before there were snapshots reads the buyer now."""
+    kept = order.buyer_party
+    if not kept:
+        buyer, _ = parties(session, order)
+        kept = buyer_party_of(buyer, None)
+    name = " ".join(part for part in (kept.get("buyer", ""), kept.get("business", "")) if part)
+    return BuyerParty(name=name, email=kept.get("email", ""), phone=kept.get("phone", ""), fax=kept.get("fax", ""),
+                      language=kept.get("language", "ja"))
+
+
 def sheet_for(session: Session, order: Order) -> OrderSheet:
     """The order as its documents print it: what it was when ordered."""
-    buyer, supplier = parties(session, order)
+    _, supplier = parties(session, order)
+    buyer = ordering_party(session, order)
     delivery = order.delivery
     return OrderSheet(
         order_id=order.id,
