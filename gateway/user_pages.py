@@ -12,16 +12,19 @@ A link that does not work says why: expired (ask for a new one), used, replaced 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from gateway.auth import public
 from gateway.console.pages import render
 from gateway.public_forms import PublicForms
 from workflows import users
 from workflows.errors import Conflict, InvalidRequest
+from workflows.models import Operator
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -56,15 +59,25 @@ def user_pages_router(runtime: Runtime) -> APIRouter:
     forms = PublicForms(settings, message)
     page, posted = forms.page, forms.posted
 
+    def token_page(request: Request, token: str, lookup: Callable[[Session, str], Operator], template: str,
+                   context: dict[str, Any], status_code: int = 200) -> Response:
+        """The page of a user's link, or why the link no longer works; ``form`` defaults to the user's name."""
+        with runtime.db.sessions() as session:
+            try:
+                user = lookup(session, token)
+            except users.LinkRefused as exc:
+                return refused(request, exc)
+            context = {"form": {"name": user.full_name}, **context, "user": user}
+            return page(request, template, context, status_code)
+
+    def same_passwords(form: dict[str, str]) -> None:
+        if form.get("password", "") != form.get("password_again", ""):
+            raise InvalidRequest(DIFFERENT[1])
+
     @router.get("/join/{token}")
     @public
     def join_form(request: Request, token: str) -> Response:
-        with runtime.db.sessions() as session:
-            try:
-                user = users.pending_invite(session, token)
-            except users.LinkRefused as exc:
-                return refused(request, exc)
-            return page(request, "user_join.html", {"user": user, "form": {"name": user.full_name}})
+        return token_page(request, token, users.pending_invite, "user_join.html", {})
 
     @router.post("/join/{token}")
     @public
@@ -73,20 +86,14 @@ def user_pages_router(runtime: Runtime) -> APIRouter:
         if isinstance(form, Response):
             return form
         try:
-            if form.get("password", "") != form.get("password_again", ""):
-                raise InvalidRequest(DIFFERENT[1])
+            same_passwords(form)
             with runtime.db.transaction() as session:
-                user = users.accept(session, token, form.get("name", ""), form.get("password", ""))
-                email = user.email
+                email = users.accept(session, token, form.get("name", ""), form.get("password", "")).email
         except users.LinkRefused as exc:
             return refused(request, exc)
         except InvalidRequest as exc:
-            with runtime.db.sessions() as session:
-                try:
-                    user = users.pending_invite(session, token)
-                except users.LinkRefused as gone:
-                    return refused(request, gone)
-                return page(request, "user_join.html", {"user": user, "form": form, "error": str(exc)}, 422)
+            return token_page(request, token, users.pending_invite, "user_join.html",
+                              {"form": form, "error": str(exc)}, 422)
         return message(request, (f"登録が完了しました。メールアドレス（{email}）とパスワードでログインしてください。",
                                  f"You are registered. Log in with your email address ({email}) and password."),
                        login=True)
@@ -138,12 +145,7 @@ def user_pages_router(runtime: Runtime) -> APIRouter:
     @router.get("/password-reset/{token}")
     @public
     def reset_form(request: Request, token: str) -> Response:
-        with runtime.db.sessions() as session:
-            try:
-                user = users.reset_user(session, token)
-            except users.LinkRefused as exc:
-                return refused(request, exc)
-            return page(request, "user_reset.html", {"user": user})
+        return token_page(request, token, users.reset_user, "user_reset.html", {})
 
     @router.post("/password-reset/{token}")
     @public
@@ -152,19 +154,13 @@ def user_pages_router(runtime: Runtime) -> APIRouter:
         if isinstance(form, Response):
             return form
         try:
-            if form.get("password", "") != form.get("password_again", ""):
-                raise InvalidRequest(DIFFERENT[1])
+            same_passwords(form)
             with runtime.db.transaction() as session:
                 users.reset_password(session, token, form.get("password", ""))
         except users.LinkRefused as exc:
             return refused(request, exc)
         except InvalidRequest as exc:
-            with runtime.db.sessions() as session:
-                try:
-                    user = users.reset_user(session, token)
-                except users.LinkRefused as gone:
-                    return refused(request, gone)
-                return page(request, "user_reset.html", {"user": user, "error": str(exc)}, 422)
+            return token_page(request, token, users.reset_user, "user_reset.html", {"error": str(exc)}, 422)
         return message(request, ("パスワードを設定しました。ログインしてください。",
                                  "Your new password is set; please log in."), login=True)
 

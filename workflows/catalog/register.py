@@ -7,14 +7,14 @@ A product is managed by name: registering one whose name exists overwrites it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parsers.normalize import name_key
-from workflows.catalog.fields import ADDRESS, BUSINESS, BUYER, PRODUCT, SUPPLIER, clean_body
+from workflows.catalog.fields import ADDRESS, BUSINESS, BUYER, PRODUCT, SUPPLIER, Form, clean_body
 from workflows.catalog.lookup import (
     addresses_of,
     businesses_of,
@@ -55,30 +55,34 @@ def create_buyer(session: Session, body: dict[str, Any]) -> Buyer:
     return buyer
 
 
+_Named = TypeVar("_Named", DeliveryAddress, Business, Supplier)
+
+
+def _add_named(session: Session, buyer_id: int, kind: str, form: Form, body: dict[str, Any],
+               siblings: Callable[[Session, int], list[_Named]],
+               make: Callable[[Mapping[str, Any], Buyer], _Named]) -> _Named:
+    """A row of the buyer's whose name (as ``name_key`` sees it) no other ``kind`` of the buyer's has."""
+    buyer = get_buyer(session, buyer_id, for_update=True)
+    clean = clean_body(form, body)
+    if by_name_key(siblings(session, buyer_id)).get(name_key(clean["name"])):
+        raise InvalidRequest(f"name: this buyer already has a {kind} named {clean['name']!r}")
+    row = make(clean, buyer)
+    session.add(row)
+    session.flush()
+    log.info("%s %s added to buyer %s", kind, row.id, buyer_id)
+    return row
+
+
 def add_delivery_address(session: Session, buyer_id: int, body: dict[str, Any]) -> DeliveryAddress:
     """A delivery address ``{name, address, postal_code?, phone?, recipient?}``; names are unique per buyer."""
-    get_buyer(session, buyer_id, for_update=True)
-    clean = clean_body(ADDRESS, body)
-    if by_name_key(addresses_of(session, buyer_id)).get(name_key(clean["name"])):
-        raise InvalidRequest(f"name: this buyer already has a delivery address named {clean['name']!r}")
-    address = DeliveryAddress(buyer_id=buyer_id, **clean)
-    session.add(address)
-    session.flush()
-    log.info("delivery address %s added to buyer %s", address.id, buyer_id)
-    return address
+    return _add_named(session, buyer_id, "delivery address", ADDRESS, body, addresses_of,
+                      lambda clean, _buyer: DeliveryAddress(buyer_id=buyer_id, **clean))
 
 
 def add_business(session: Session, buyer_id: int, body: dict[str, Any]) -> Business:
     """A business ``{name, email, phone?, fax?, language?}``: its orders' confirmations go to its email."""
-    buyer = get_buyer(session, buyer_id, for_update=True)
-    clean = clean_body(BUSINESS, body)
-    if by_name_key(businesses_of(session, buyer_id)).get(name_key(clean["name"])):
-        raise InvalidRequest(f"name: this buyer already has a business named {clean['name']!r}")
-    business = Business(buyer_id=buyer_id, **business_columns(clean, buyer))
-    session.add(business)
-    session.flush()
-    log.info("business %s added to buyer %s", business.id, buyer_id)
-    return business
+    return _add_named(session, buyer_id, "business", BUSINESS, body, businesses_of,
+                      lambda clean, buyer: Business(buyer_id=buyer_id, **business_columns(clean, buyer)))
 
 
 def business_columns(clean: Mapping[str, Any], buyer: Buyer) -> dict[str, Any]:
@@ -91,15 +95,8 @@ def add_supplier(session: Session, buyer_id: int, body: dict[str, Any]) -> Suppl
 
     The fax number is stored in E.164. ``channel`` may be left out when only one of fax and email is given.
     """
-    buyer = get_buyer(session, buyer_id, for_update=True)
-    clean = clean_body(SUPPLIER, body)
-    if by_name_key(suppliers_of(session, buyer_id)).get(name_key(clean["name"])):
-        raise InvalidRequest(f"name: this buyer already has a supplier named {clean['name']!r}")
-    supplier = Supplier(buyer_id=buyer_id, **supplier_columns(clean, buyer))
-    session.add(supplier)
-    session.flush()
-    log.info("supplier %s (%s) added to buyer %s", supplier.id, supplier.channel, buyer_id)
-    return supplier
+    return _add_named(session, buyer_id, "supplier", SUPPLIER, body, suppliers_of,
+                      lambda clean, buyer: Supplier(buyer_id=buyer_id, **supplier_columns(clean, buyer)))
 
 
 def put_product(session: Session, supplier_id: int, body: dict[str, Any]) -> tuple[Product, bool]:
