@@ -77,6 +77,11 @@ class InboundStatus(enum.StrEnum):
     FAILED = "failed"  # processing it killed the worker every time it was tried; reason says how often
 
 
+# What waits for an operator: a failed message is kept for one like a message in review, since no
+# worker will take it again; both are listed, decided and dismissed alike.
+FOR_OPERATOR = (InboundStatus.REVIEW, InboundStatus.FAILED)
+
+
 class OutboundStatus(enum.StrEnum):
     QUEUED = "queued"
     SENDING = "sending"

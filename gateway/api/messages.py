@@ -13,7 +13,7 @@ from gateway.api.shared import LIST_LIMIT, Me, binary_answer, iso, session_depen
 from workflows import inbound
 from workflows.access import get_visible, visible
 from workflows.errors import InvalidRequest, NotFound
-from workflows.models import InboundMessage, InboundStatus, RawBlob
+from workflows.models import FOR_OPERATOR, InboundMessage, RawBlob
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -76,7 +76,7 @@ def messages_router(runtime: Runtime) -> APIRouter:
     @router.get("/api/review")
     def review_queue(me: Me, session: Session = Depends(session_dep)) -> list[dict[str, Any]]:
         query = (visible(select(InboundMessage), InboundMessage, me)
-                 .where(InboundMessage.status == InboundStatus.REVIEW).order_by(InboundMessage.id))
+                 .where(InboundMessage.status.in_(FOR_OPERATOR)).order_by(InboundMessage.id))
         return [inbound_json(row) for row in session.scalars(query.limit(LIST_LIMIT))]
 
     @router.post("/api/messages/{inbound_id}/resolve")

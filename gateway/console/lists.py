@@ -46,12 +46,12 @@ from workflows.clock import TOKYO
 from workflows.credential_answers import current_locks
 from workflows.errors import NotFound
 from workflows.models import (
+    FOR_OPERATOR,
     Buyer,
     FaxJob,
     FaxOrder,
     FaxStatus,
     InboundMessage,
-    InboundStatus,
     Invitation,
     Order,
     OrderLine,
@@ -206,7 +206,7 @@ def lists_router(runtime: Runtime) -> APIRouter:
         def latest(model: Any) -> list[Any]:
             return list(session.scalars(visible(select(model), model, me).order_by(model.id.desc()).limit(LATEST)))
 
-        review = visible(select(InboundMessage).where(InboundMessage.status == InboundStatus.REVIEW),
+        review = visible(select(InboundMessage).where(InboundMessage.status.in_(FOR_OPERATOR)),
                          InboundMessage, me)
         latest_orders = latest(Order)
         latest_fax_orders = latest(FaxOrder)

@@ -32,10 +32,10 @@ from workflows import fax_order as fax_orders
 from workflows import order as orders
 from workflows.access import Level, get_visible, visible
 from workflows.models import (
+    FOR_OPERATOR,
     Buyer,
     FaxOrder,
     InboundMessage,
-    InboundStatus,
     Invitation,
     Order,
     OutboundMessage,
@@ -151,7 +151,7 @@ def review_router(runtime: Runtime) -> APIRouter:
     def review_queue(request: Request, me: Me, page: int = 1, fax_page: int = 1,
                      session: Session = Depends(session_dep)) -> Response:
         messages = (visible(select(InboundMessage), InboundMessage, me)
-                    .where(InboundMessage.status == InboundStatus.REVIEW,
+                    .where(InboundMessage.status.in_(FOR_OPERATOR),
                            or_(InboundMessage.object_type.is_(None),
                                InboundMessage.object_type != fax_orders.OBJECT_TYPE))
                     .order_by(InboundMessage.received_at, InboundMessage.id))
@@ -174,7 +174,7 @@ def review_router(runtime: Runtime) -> APIRouter:
         spec = WORKFLOWS.get(row.object_type or "")
         obj = load_object(session, spec.object_type, row.object_id) if spec and row.object_id else None
         intents: list[dict[str, Any]] = []
-        if spec is not None and obj is not None and row.status == InboundStatus.REVIEW:
+        if spec is not None and obj is not None and row.status in FOR_OPERATOR:
             for intent in sorted(spec.answers):
                 refusal = spec.machine.refusal_for(obj.state, intent)
                 allowed = spec.machine.allows(obj.state, intent)
@@ -186,7 +186,7 @@ def review_router(runtime: Runtime) -> APIRouter:
             "proposal": proposal_of(row.parse), "object": _object_link(session, row.object_type, row.object_id),
             "intents": intents,
             # A fax order's own message is decided on the fax order's screen; any other may be dismissed.
-            "may_decide": me.may(Level.WRITE) and row.status == InboundStatus.REVIEW
+            "may_decide": me.may(Level.WRITE) and row.status in FOR_OPERATOR
             and row.object_type != fax_orders.OBJECT_TYPE,
             "order_lines": orders.lines_of(session, obj) if isinstance(obj, Order) else []})
 

@@ -24,6 +24,7 @@ from webapp import WebApp
 from workflows import clock, inbound, invitation
 from workflows.catalog.register import put_product
 from workflows.fax_order.matching import free_form_lines
+from workflows.inbound import attempts
 from workflows.models import (
     Buyer,
     DeliveryAddress,
@@ -359,3 +360,28 @@ def test_mail_parts_marks_what_the_answer_left_out() -> None:
         (False, "承認します。\n\n担当は鈴木です。"),
         (True, "-----Original Message-----\nFrom: 佐藤\n承認 / 非承認")]
     assert all(p.quoted for p in mail_parts("> 承認\n", ""))
+
+
+def test_a_message_that_killed_its_workers_waits_in_the_queue_and_can_be_dismissed(web: WebApp) -> None:
+    message = EmailMessage()
+    message["From"] = PARTNER
+    message["To"] = f"someone@{web.runtime.settings.mail_domain}"
+    message["Subject"] = "fails every time"
+    message.set_content("本文")
+    inbound_id = intake.store(web.runtime.db, message.as_bytes(), channel="smtp", mail_from=PARTNER,
+                              rcpt_tos=[str(message["To"])]).id
+    for _ in range(web.runtime.settings.inbound_max_attempts):  # each worker died in the middle of it
+        attempts.claim(web.runtime.db, web.runtime.settings, inbound_id)
+    outcome = inbound.process(web.runtime.db, web.runtime.settings, inbound_id)
+    assert outcome is not None and outcome.status == InboundStatus.FAILED
+    web.operator("sato")
+    client = web.login("sato")
+
+    assert f"/messages/{inbound_id}" in client.get("/review").text
+    assert f"/messages/{inbound_id}" in client.get("/").text
+    assert inbound_id in [row["id"] for row in web.api("read").get("/api/review").json()]
+    assert 'id="not-an-answer"' in client.get(f"/messages/{inbound_id}").text
+    dismissed = client.post(f"/api/messages/{inbound_id}/dismiss", json={"reason": "壊れたメール"})
+    assert dismissed.status_code == 200, dismissed.text
+    assert dismissed.json()["status"] == "ignored"
+    assert f"/messages/{inbound_id}" not in client.get("/review").text

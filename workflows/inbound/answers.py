@@ -19,7 +19,7 @@ from workflows.config import Settings
 from workflows.db import Database
 from workflows.errors import InvalidRequest, NotFound, TransitionRefused
 from workflows.inbound.step import Outcome, Step, outcome_of
-from workflows.models import InboundMessage, InboundStatus, OutboundMessage
+from workflows.models import FOR_OPERATOR, InboundMessage, InboundStatus, OutboundMessage
 from workflows.registry import WORKFLOWS, load_object
 from workflows.timeline import record
 
@@ -118,7 +118,7 @@ def _in_review(session: Session, inbound_id: int) -> InboundMessage:
     row = session.get(InboundMessage, inbound_id, with_for_update=True)
     if row is None:
         raise NotFound(f"message {inbound_id} does not exist")
-    if row.status != InboundStatus.REVIEW:
+    if row.status not in FOR_OPERATOR:
         raise InvalidRequest(f"message {inbound_id} is {row.status}, not in review")
     return row
 
