@@ -16,11 +16,11 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from parsers.mime.encoded_words import decode_header_value
 from workflows.db import PATIENCE, Database, after_commit
@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 _TRACE_HEADERS = re.compile(rb"^(received|return-path|delivered-to|x-original-to|x-received)\s*:", re.I)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MAX_HEADER_TEXT = 64 * 1024
-# The summary needs a few headers; the stdlib takes seconds on a header of megabytes (a header bomb), which
-# the pipeline refuses anyway (parsers.limits).
+# The summary needs three headers, found by one pattern rather than by parsing the whole header (a tenth of
+# the time, and a header bomb of megabytes, which the pipeline refuses anyway, costs no more than its first MiB).
+_SUMMARY_HEADER = re.compile(rb"^(message-id|from|subject)[ \t]*:((?:[^\r\n]*)(?:\r?\n[ \t][^\r\n]*)*)", re.I | re.M)
 _MAX_HEADER_PARSE = 1024 * 1024
 
 
@@ -75,24 +76,39 @@ def dedup_key(raw: bytes) -> str:
     return digest.hexdigest()
 
 
-def _header_summary(raw: bytes) -> tuple[str | None, str | None, str | None, str]:
+def _header_summary(raw: bytes) -> tuple[str | None, str | None, str | None]:
+    """Message-ID, From and Subject: the first of each, unfolded and decoded; None where there is none."""
     head, _ = split_header(raw)
-    if len(head) > _MAX_HEADER_PARSE:
-        head = head[:head.rfind(b"\n", 0, _MAX_HEADER_PARSE) + 1 or _MAX_HEADER_PARSE]
-    headers = BytesHeaderParser(policy=compat32).parsebytes(head + b"\n\n")
+    found: dict[bytes, bytes] = {}
+    for match in _SUMMARY_HEADER.finditer(head, 0, _MAX_HEADER_PARSE):
+        found.setdefault(match.group(1).lower(), match.group(2))
 
-    def value(name: str) -> str | None:
-        found = headers.get(name)
-        if found is None:
+    def value(name: bytes) -> str | None:
+        if name not in found:
             return None
-        text, _defects = decode_header_value(str(found))
+        text, _defects = decode_header_value(found[name])
         return text.strip()[:998]
 
-    message_id = value("Message-ID")
+    message_id = value(b"message-id")
     if message_id:
         message_id = message_id.strip().strip("<>").strip() or None
-    header_text, _ = decode_header_value(head[:_MAX_HEADER_TEXT])
-    return message_id, value("From"), value("Subject"), header_text
+    return message_id, value(b"from"), value(b"subject")
+
+
+def header_text(raw: bytes) -> str:
+    """The message's header as text (encoded words and 8-bit bytes decoded, folds joined), the first 64 KiB."""
+    return decode_header_value(split_header(raw)[0][:_MAX_HEADER_TEXT])[0]
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """An inbound item as it came: its bytes and envelope."""
+
+    raw: bytes
+    channel: str
+    mail_from: str | None
+    rcpt_tos: Sequence[str]
+    peer: str | None = None
 
 
 def store(
@@ -108,42 +124,28 @@ def store(
 ) -> Stored:
     """Store one inbound item durably; raises IntakeError if it could not be committed (within ``patience``
     seconds of waiting for the database)."""
-    sha = hashlib.sha256(raw).hexdigest()
-    key = dedup_key(raw)
-    try:
-        message_id, from_addr, subject, header_text = _header_summary(raw)
-    except Exception:  # headers too broken to summarise: keep the bytes anyway
-        log.warning("intake: headers of a %d-byte %s message could not be read", len(raw), channel)
-        message_id, from_addr, subject, header_text = None, None, None, ""
+    return store_many(db, [Arrival(raw, channel, mail_from, rcpt_tos, peer)], enqueue=enqueue, patience=patience)[0]
+
+
+def store_many(db: Database, arrivals: Sequence[Arrival], *, enqueue: Callable[[int], None] | None = None,
+               patience: float = PATIENCE) -> list[Stored]:
+    """Store items that arrived together in one transaction (one commit, one disk flush, for them all),
+    each ``Stored`` in the order given; IntakeError if the transaction could not be committed: then none is.
+
+    An item the same as an earlier one (stored before, or earlier in ``arrivals``) gets that one's id.
+    """
+    columns = [_columns(arrival) for arrival in arrivals]
     for attempt in (1, 2):
         try:
             with db.transaction(patience) as session:
-                existing = session.scalar(select(InboundMessage.id).where(InboundMessage.dedup_key == key))
-                if existing is not None:
-                    log.info("intake: duplicate of inbound %s (message-id %s)", existing, message_id)
-                    return Stored(existing, created=False)
-                if session.get(RawBlob, sha) is None:
-                    session.add(RawBlob(sha256=sha, size=len(raw), data=raw))
-                    session.flush()  # the row below refers to it
-                row = InboundMessage(
-                    channel=channel,
-                    peer=peer,
-                    mail_from=mail_from,
-                    rcpt_tos=[r.lower() for r in rcpt_tos],
-                    message_id=message_id,
-                    from_addr=from_addr,
-                    subject=subject,
-                    headers=header_text,
-                    size=len(raw),
-                    sha256=sha,
-                    dedup_key=key,
-                )
-                session.add(row)
-                session.flush()
-                stored = Stored(row.id, created=True)
+                stored = _insert(session, columns, arrivals)
                 if enqueue is not None:
-                    after_commit(session, functools.partial(enqueue, stored.id))
-            log.info("intake: stored inbound %s (%d bytes, message-id %s)", stored.id, len(raw), message_id)
+                    for one in stored:
+                        if one.created:
+                            after_commit(session, functools.partial(enqueue, one.id))
+            for one, values in zip(stored, columns, strict=True):
+                log.info("intake: %s inbound %s (%d bytes, message-id %s)", "stored" if one.created else
+                         "duplicate of", one.id, values["size"], values["message_id"])
             return stored
         except IntegrityError as exc:
             # Another connection stored the same message or blob between our check and insert.
@@ -152,3 +154,52 @@ def store(
         except SQLAlchemyError as exc:
             raise IntakeError(f"could not store message: {exc}") from exc
     raise AssertionError("unreachable")
+
+
+def _columns(arrival: Arrival) -> dict[str, Any]:
+    """The row of an arrival; what it takes to make is done before the transaction."""
+    raw = arrival.raw
+    try:
+        message_id, from_addr, subject = _header_summary(raw)
+    except Exception:  # headers too broken to summarise: keep the bytes anyway
+        log.warning("intake: headers of a %d-byte %s message could not be read", len(raw), arrival.channel)
+        message_id, from_addr, subject = None, None, None
+    return {"channel": arrival.channel, "peer": arrival.peer, "mail_from": arrival.mail_from,
+            "rcpt_tos": [r.lower() for r in arrival.rcpt_tos], "message_id": message_id, "from_addr": from_addr,
+            "subject": subject, "size": len(raw),
+            "sha256": hashlib.sha256(raw).hexdigest(), "dedup_key": dedup_key(raw)}
+
+
+def _insert(session: Session, columns: Sequence[dict[str, Any]], arrivals: Sequence[Arrival]) -> list[Stored]:
+    """Two lookups and two multi-row inserts for the lot, in the ORM's bulk form (no object per row)."""
+    known = {key: id_ for key, id_ in session.execute(
+        select(InboundMessage.dedup_key, InboundMessage.id)
+        .where(InboundMessage.dedup_key.in_({values["dedup_key"] for values in columns})))}
+    blobs = set(session.scalars(select(RawBlob.sha256)
+                                .where(RawBlob.sha256.in_({values["sha256"] for values in columns}))))
+    new_blobs: list[dict[str, Any]] = []
+    new_rows: dict[str, dict[str, Any]] = {}
+    for values, arrival in zip(columns, arrivals, strict=True):
+        if values["dedup_key"] in known or values["dedup_key"] in new_rows:
+            continue
+        if values["sha256"] not in blobs:
+            blobs.add(values["sha256"])
+            new_blobs.append({"sha256": values["sha256"], "size": len(arrival.raw), "data": arrival.raw})
+        new_rows[values["dedup_key"]] = values
+    if new_blobs:  # the blobs first: the rows refer to them
+        session.execute(insert(RawBlob), new_blobs)
+    if new_rows:
+        ids = session.scalars(insert(InboundMessage).returning(InboundMessage.id, sort_by_parameter_order=True),
+                              list(new_rows.values())).all()
+        created = dict(zip(new_rows, ids, strict=True))
+    else:
+        created = {}
+    stored = []
+    for values in columns:
+        key = values["dedup_key"]
+        if key in created:
+            stored.append(Stored(created.pop(key), created=True))
+            known[key] = stored[-1].id
+        else:
+            stored.append(Stored(known[key], created=False))
+    return stored

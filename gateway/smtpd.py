@@ -20,6 +20,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy.exc import OperationalError
 
 from gateway import intake
 from workflows.db import Database
@@ -41,6 +42,9 @@ class IntakeHandler:
         self.domain = domain.lower()
         self.enqueue = enqueue
         self.patience = patience  # the client waits for our answer: better a 451 than its timeout
+        # A server database commits several transactions at once; SQLite takes one writer at a time.
+        self.commits = GroupCommit(functools.partial(intake.store_many, db, enqueue=enqueue, patience=patience),
+                                   at_once=1 if db.url.startswith("sqlite") else 4)
 
     def accepts(self, address: str) -> bool:
         domain = address.rpartition("@")[2].lower().rstrip(".")
@@ -62,20 +66,10 @@ class IntakeHandler:
         raw = envelope.original_content or b""
         if isinstance(envelope.content, bytes) and not raw:
             raw = envelope.content
-        store = functools.partial(
-            intake.store,
-            self.db,
-            raw,
-            channel="smtp",
-            mail_from=envelope.mail_from,
-            rcpt_tos=list(envelope.rcpt_tos),
-            peer=str(session.peer[0]) if session.peer else None,
-            enqueue=self.enqueue,
-            patience=self.patience,
-        )
+        arrival = intake.Arrival(raw, "smtp", envelope.mail_from, list(envelope.rcpt_tos),
+                                 str(session.peer[0]) if session.peer else None)
         try:
-            # Storing blocks (a commit with fsync): never on the event loop.
-            stored = await asyncio.get_running_loop().run_in_executor(None, store)
+            stored = await self.commits.store(arrival)
         except IntakeError as exc:
             log.error("smtp: could not store message from %s: %s", envelope.mail_from, exc)
             return STORE_FAILED
@@ -83,6 +77,59 @@ class IntakeHandler:
             log.exception("smtp: unexpected error storing message from %s", envelope.mail_from)
             return STORE_FAILED
         return f"250 2.0.0 OK stored as {stored.id}"
+
+
+class GroupCommit:
+    """Messages whose DATA ends while a commit is on its way are stored together by the next one.
+
+    Committing is what intake waits on (a disk flush each), so while one transaction commits, the
+    messages that arrive queue for the next, however many: one flush serves them all and each
+    client's ``250`` still follows its own commit. Runs on the server's event loop; the storing itself
+    on a thread, never on the loop. A transaction that fails is tried again message by message, so a
+    message the database refuses fails alone.
+    """
+
+    def __init__(self, store: Callable[[list[intake.Arrival]], list[intake.Stored]], *, at_once: int = 1,
+                 most: int = 200) -> None:
+        self._store = store
+        self._at_once = at_once  # transactions committing together: 1 for SQLite's one writer
+        self._most = most
+        self._waiting: list[tuple[intake.Arrival, asyncio.Future[intake.Stored]]] = []
+        self._committing = 0
+
+    async def store(self, arrival: intake.Arrival) -> intake.Stored:
+        done: asyncio.Future[intake.Stored] = asyncio.get_running_loop().create_future()
+        self._waiting.append((arrival, done))
+        if self._committing < self._at_once:
+            self._committing += 1
+            asyncio.get_running_loop().create_task(self._commit_while_waiting())
+        return await done
+
+    async def _commit_while_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:self._most], self._waiting[self._most:]
+                await self._commit(batch)
+        finally:
+            self._committing -= 1
+
+    async def _commit(self, batch: list[tuple[intake.Arrival, asyncio.Future[intake.Stored]]]) -> None:
+        try:
+            results = await asyncio.get_running_loop().run_in_executor(
+                None, self._store, [arrival for arrival, _ in batch])
+        except Exception as exc:
+            # A database that is away fails them all alike; one that refused a message fails only it.
+            if len(batch) == 1 or isinstance(exc.__cause__, OperationalError):
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                return
+            for one in batch:
+                await self._commit([one])
+            return
+        for (_, done), stored in zip(batch, results, strict=True):
+            if not done.done():  # its client may have gone
+                done.set_result(stored)
 
 
 def tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:

@@ -110,7 +110,6 @@ class InboundMessage(Base):
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
     from_addr: Mapped[str | None] = mapped_column(String(998), index=True)  # lockout counts by sender
     subject: Mapped[str | None] = mapped_column(Text)
-    headers: Mapped[str] = mapped_column(Text, default="")
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(ForeignKey("raw_blobs.sha256"))
     dedup_key: Mapped[str] = mapped_column(String(64), unique=True)

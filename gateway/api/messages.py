@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.shared import LIST_LIMIT, Me, binary_answer, iso, session_dependency
+from gateway.intake import header_text
 from workflows import inbound
 from workflows.access import get_visible, visible
 from workflows.errors import InvalidRequest, NotFound
@@ -63,7 +64,8 @@ def messages_router(runtime: Runtime) -> APIRouter:
     @router.get("/api/messages/{inbound_id}")
     def get_message(inbound_id: int, me: Me, session: Session = Depends(session_dep)) -> dict[str, Any]:
         row = get_visible(session, InboundMessage, inbound_id, "message", me)
-        return inbound_json(row) | {"headers": row.headers}
+        blob = session.get(RawBlob, row.sha256)
+        return inbound_json(row) | {"headers": header_text(blob.data) if blob is not None else ""}
 
     @router.get("/api/messages/{inbound_id}/raw", **binary_answer("message/rfc822"))
     def message_raw(inbound_id: int, me: Me, session: Session = Depends(session_dep)) -> Response:

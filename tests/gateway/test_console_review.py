@@ -380,6 +380,7 @@ def test_a_message_that_killed_its_workers_waits_in_the_queue_and_can_be_dismiss
     assert f"/messages/{inbound_id}" in client.get("/review").text
     assert f"/messages/{inbound_id}" in client.get("/").text
     assert inbound_id in [row["id"] for row in web.api("read").get("/api/review").json()]
+    assert "Subject: fails every time" in web.api("read").get(f"/api/messages/{inbound_id}").json()["headers"]
     assert 'id="not-an-answer"' in client.get(f"/messages/{inbound_id}").text
     dismissed = client.post(f"/api/messages/{inbound_id}/dismiss", json={"reason": "壊れたメール"})
     assert dismissed.status_code == 200, dismissed.text

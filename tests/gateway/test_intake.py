@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import smtplib
+import sqlite3
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, func, select, text
 
 from gateway import intake
-from gateway.smtpd import IntakeHandler, SmtpServer, tls_context
-from harness import free_port, make_tls_cert
+from gateway.smtpd import GroupCommit, IntakeHandler, SmtpServer, tls_context
+from harness import free_port, make_tls_cert, wait_for
 from workflows.db import Database
+from workflows.errors import IntakeError
 from workflows.models import InboundMessage, RawBlob
 
 MAIL = (b"From: Yamada <yamada@partner.example>\r\nTo: reply+abc@torii.test\r\n"
@@ -167,3 +171,88 @@ def test_a_silent_client_is_disconnected_after_the_timeout(db: Database) -> None
             time.sleep(1.5)
             with pytest.raises(smtplib.SMTPServerDisconnected):
                 client.noop()
+
+
+def test_items_stored_together_share_one_commit_and_a_repeated_one_its_first_id(db: Database) -> None:
+    relayed = b"Received: from mx2 by mx1; Sat, 21 Nov 2026 10:00:00 +0900\r\n" + MAIL
+    other = MAIL.replace(b"m1@", b"m2@")
+    enqueued: list[int] = []
+    commits: list[object] = []
+    event.listen(db.engine, "commit", commits.append)
+
+    stored = intake.store_many(db, [intake.Arrival(raw, "smtp", "yamada@partner.example", ["reply+abc@torii.test"])
+                                    for raw in (MAIL, other, relayed, MAIL)], enqueue=enqueued.append)
+
+    assert len(commits) == 1
+    assert [s.created for s in stored] == [True, True, False, False]
+    assert stored[2].id == stored[3].id == stored[0].id != stored[1].id
+    assert enqueued == [stored[0].id, stored[1].id]
+    again = intake.store(db, relayed, channel="smtp", mail_from="", rcpt_tos=[])
+    assert (again.id, again.created) == (stored[0].id, False)
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RawBlob)) == 2  # a repeat keeps no bytes
+
+
+def test_the_summary_takes_the_first_of_each_header_unfolded_and_decoded() -> None:
+    raw = (b"subject: =?UTF-8?B?5om/6KqN?=\r\n =?UTF-8?B?44GX44G+44GZ?=\r\nFROM :  Yamada <y@partner.example>\r\n"
+           b"Message-ID:\r\n <m9@partner.example>\r\nSubject: second\r\n\r\nFrom: in the body\r\n")
+    assert intake._header_summary(raw) == ("m9@partner.example", "Yamada <y@partner.example>", "承認します")
+    assert intake._header_summary(b"X-Other: 1\r\n\r\nSubject: body\r\n") == (None, None, None)
+    assert "subject: 承認します" in intake.header_text(raw) and "in the body" not in intake.header_text(raw)
+
+
+def test_messages_arriving_while_a_commit_waits_are_committed_together(db: Database) -> None:
+    enqueued: list[int] = []
+    commits: list[object] = []
+    event.listen(db.engine, "commit", commits.append)
+    handler = IntakeHandler(db, "torii.test", enqueued.append)
+    port = free_port()
+    mails = [MAIL.replace(b"m1@", f"m{i}@".encode()) for i in range(8)]
+    answers: list[tuple[int, bytes]] = []
+
+    def send(raw: bytes) -> None:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.ehlo()
+            client.mail("yamada@partner.example")
+            client.rcpt("reply+abc@torii.test")
+            answers.append(client.data(raw))
+
+    with SmtpServer(handler, "127.0.0.1", port, 10_000):
+        # Another writer holds SQLite's write lock: the first commit waits, and the rest queue behind it.
+        blocker = sqlite3.connect(db.engine.url.database, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        clients = [threading.Thread(target=send, args=(raw,)) for raw in mails]
+        for client in clients:
+            client.start()
+        wait_for(lambda: len(handler.commits._waiting) == len(mails) - 1, 30, 0.01, "the others to queue")
+        assert answers == []  # nobody has a 250 before its commit
+        blocker.execute("COMMIT")
+        blocker.close()
+        for client in clients:
+            client.join()
+
+    assert sorted(code for code, _ in answers) == [250] * len(mails)
+    assert len(commits) == 2
+    assert len(set(enqueued)) == len(mails)
+
+
+def test_a_message_the_database_refuses_fails_alone_in_its_group(db: Database) -> None:
+    poison = MAIL.replace(b"m1@", b"poison@")
+
+    def store(arrivals: list[intake.Arrival]) -> list[intake.Stored]:
+        if any(a.raw == poison for a in arrivals):  # as a database refuses a value it cannot hold
+            raise IntakeError("could not store message: invalid byte sequence") from ValueError("refused")
+        return intake.store_many(db, arrivals)
+
+    commits = GroupCommit(store)
+    mails = [MAIL.replace(b"m1@", f"m{i}@".encode()) for i in range(3)] + [poison]
+
+    async def arrive_together() -> list[intake.Stored | BaseException]:
+        return await asyncio.gather(*(commits.store(intake.Arrival(raw, "smtp", "", [])) for raw in mails),
+                                    return_exceptions=True)
+
+    results = asyncio.run(arrive_together())
+
+    assert [type(r).__name__ for r in results] == ["Stored", "Stored", "Stored", "IntakeError"]
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 3

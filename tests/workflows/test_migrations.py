@@ -180,16 +180,20 @@ def _insert_rows(connection: Connection) -> dict[str, dict[str, Any]]:
     return written
 
 
-def _read_rows(connection: Connection, written: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _read_rows(connection: Connection, written: dict[str, dict[str, Any]]
+               ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """What should be there and what is: the rows written, but for the columns a later revision dropped."""
     tables = MetaData()
     tables.reflect(connection)
+    expected: dict[str, dict[str, Any]] = {}
     found: dict[str, dict[str, Any]] = {}
     for name, values in written.items():
         table = tables.tables[name]
-        rows = connection.execute(select(*(table.c[column] for column in values))).mappings().all()
+        expected[name] = {column: value for column, value in values.items() if column in table.c}
+        rows = connection.execute(select(*(table.c[column] for column in expected[name]))).mappings().all()
         assert len(rows) == 1, f"{name}: {len(rows)} rows after the upgrade"
         found[name] = dict(rows[0])
-    return found
+    return expected, found
 
 
 def _upgrade_keeps_every_row(db: Database, start: str | None) -> None:
@@ -203,7 +207,8 @@ def _upgrade_keeps_every_row(db: Database, start: str | None) -> None:
 
     with db.engine.connect() as connection:
         assert migrations.current(connection) == migrations.head()
-        assert _read_rows(connection, written) == written
+        expected, found = _read_rows(connection, written)
+        assert found == expected
     # And the application reads them back through the models, types and all.
     with db.sessions() as session:
         order = session.get(Order, 401)
@@ -241,7 +246,8 @@ def test_upgrading_twice_changes_nothing(db: Database) -> None:
         migrations.upgrade(connection)  # the locked path too, not only the quick look
     with db.engine.connect() as connection:
         assert migrations.current(connection) == migrations.head()
-        assert _read_rows(connection, written) == written
+        expected, found = _read_rows(connection, written)
+        assert found == expected
 
 
 def test_downgrade_to_base_and_up_again(db: Database) -> None:
