@@ -27,7 +27,6 @@ from parsers.registration_form import FIELDS
 from workflows.config import Settings
 from workflows.errors import InvalidRequest, NotFound
 from workflows.models import Document, InboundMessage, InboundStatus
-from workflows.registration.applying import ApplicationRefused, apply, start
 from workflows.registration.application_form import (
     CONSENT_FIELD,
     EDITION,
@@ -37,6 +36,7 @@ from workflows.registration.application_form import (
     is_form_reference,
     jan_field_name,
 )
+from workflows.registration.applying import ApplicationRefused, apply, start
 from workflows.registration.models import Registration
 from workflows.registration.workflow import OBJECT_TYPE
 from workflows.timeline import record
