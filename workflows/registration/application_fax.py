@@ -98,21 +98,36 @@ def read_application(page: Image.Image, secret: bytes) -> ApplicationReading | N
 
 
 def _jan(readings: Mapping[str, FieldReading]) -> Proposal:
-    """The JAN maker code from its boxes, left to right: every written box read, none skipped."""
+    """The JAN maker code from its boxes, left to right: every written box read, none skipped.
+
+    The boxes are read together as one line (``parsers.faxform.comb``: Tesseract reads a lone
+    handwritten digit badly); a box that was also read alone must agree.
+    """
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from parsers.faxform.comb import read_comb
+    from parsers.faxform.ocr import TesseractOcr
+
     boxes = [readings[jan_field_name(i + 1)] for i in range(JAN_BOXES)]
-    written = [b for b in boxes if b.written]
     crop = _row_crop([b.image for b in boxes])
-    if not written:
+    if not any(b.written for b in boxes):
         return Proposal("", 0.0, None, crop)
     last = max(i for i, b in enumerate(boxes) if b.written)
     gaps = [i + 1 for i, b in enumerate(boxes[:last]) if not b.written]
-    unread = [i + 1 for i, b in enumerate(boxes) if b.written and not b.text]
-    digits = "".join(b.text or "?" for b in boxes[:last + 1])
-    if gaps or unread or not digits.isdigit():
-        why = "; ".join([*(f"box {n} empty" for n in gaps), *(f"box {n} not read" for n in unread)]
-                        or [f"{digits!r} is not one digit a box"])
-        return Proposal(digits.replace("?", ""), 0.0, f"JAN maker code: {why}", crop)
-    return Proposal(digits, min(b.confidence for b in written), None, crop)
+    if gaps:
+        return Proposal("", 0.0, "JAN maker code: " + "; ".join(f"box {n} empty" for n in gaps), crop)
+    comb = read_comb(TesseractOcr(), [np.asarray(Image.open(io.BytesIO(b.image)).convert("L")) < 128
+                                      for b in boxes])
+    if comb.digits is None:
+        return Proposal("", 0.0, f"JAN maker code: {comb.reason}", crop)
+    differ = [i + 1 for i, (b, d) in enumerate(zip(boxes, comb.digits, strict=True)) if b.text and b.text != d]
+    if differ or any(d is None for d in comb.digits[:last + 1]):
+        why = ", ".join(f"box {n} read alone as {boxes[n - 1].text}" for n in differ) or "a written box not read"
+        return Proposal("", 0.0, f"JAN maker code: {why}", crop)
+    return Proposal("".join(d for d in comb.digits if d), comb.confidence, None, crop)
 
 
 def _row_crop(pngs: list[bytes]) -> bytes:
