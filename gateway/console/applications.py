@@ -2,7 +2,8 @@
 
     GET  /messages/{id}/application    each field's crop beside what the reader proposed, editable
     POST /messages/{id}/application    confirm: the registration starts and is applied (channel "fax");
-                                       ``tell_applicant=yes`` after a refusal mails the applicant the problems
+                                       ``tell_applicant=yes`` after a refusal mails the applicant the problems;
+                                       ``fax_reply=yes``: no address on the form, the applicant is told by fax
 
 A refusal by the checks (JAN maker code, free mail, ...) keeps nothing and shows the page again with
 the reasons and the fields as the operator wrote them. The session's CSRF token guards the form.
@@ -78,9 +79,15 @@ def applications_console_router(runtime: Runtime) -> APIRouter:
         try:
             with runtime.db.transaction() as session:
                 row = get_visible(session, InboundMessage, inbound_id, "message", me, lock=True)
-                registration = application_fax.confirm(session, settings, row, values, tell_applicant=tell,
-                                                       language=values["language"])
-                target = f"/registrations/{registration.id}"
+                if form.get("fax_reply") == "yes":  # no address to answer: a letter to the form's fax number
+                    application_fax.fax_back_no_address(session, settings, row, values[FAX_FIELD],
+                                                        company_name=values["company_name"],
+                                                        language=values["language"])
+                    target = f"/messages/{inbound_id}"
+                else:
+                    registration = application_fax.confirm(session, settings, row, values, tell_applicant=tell,
+                                                           language=values["language"])
+                    target = f"/registrations/{registration.id}"
         except (ApplicationRefused, InvalidRequest) as exc:
             with runtime.db.sessions() as session:
                 row = get_visible(session, InboundMessage, inbound_id, "message", me)

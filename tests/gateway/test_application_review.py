@@ -4,16 +4,19 @@ and confirming it starts the registration; the blank form is public."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pypdfium2
 from PIL import Image
 from sqlalchemy import select
 
 from gateway import intake
+from gateway.delivery import send_fax
+from gateway.fax import FaxSpoolTransport
 from samples.demo import fax_delivery
 from samples.make_application_fax import APPLICATION
 from webapp import FORM_TOKEN, WebApp
-from workflows.models import InboundMessage, InboundStatus, OutboundMessage
+from workflows.models import FaxJob, InboundMessage, InboundStatus, OutboundMessage
 from workflows.registration import Registration, application_fax
 from workflows.registration.application_form import form_reference
 
@@ -96,3 +99,29 @@ def test_confirming_applies_and_a_refusal_shows_its_reasons_with_the_fields_kept
     again = browser.post(path, data=form)
     assert again.status_code == 422  # no longer in review: nothing more happens
     assert browser.get(f"/registrations/{reg_id}").status_code == 200
+
+
+def test_a_form_without_an_address_is_answered_by_fax_to_the_number_written(web: WebApp, tmp_path: Path) -> None:
+    inbound_id = in_review(web, admin_email="")
+    path = f"/messages/{inbound_id}/application"
+    web.operator("ito")
+    browser = web.login("ito")
+    token = FORM_TOKEN.search(browser.get(path).text)
+    assert token
+    form = {**APPLICATION, "admin_email": "", "csrf_token": token.group(1)}
+    refused = browser.post(path, data=form)
+    assert refused.status_code == 422 and "email address is needed" in refused.text
+    done = browser.post(path, data={**form, "fax_reply": "yes"})
+    assert done.status_code == 303 and done.headers["location"] == f"/messages/{inbound_id}"
+    with web.runtime.db.sessions() as session:
+        [job] = session.scalars(select(FaxJob)).all()
+        assert job.kind == "registration_fax_reply" and job.number.endswith("261234568")
+        assert job.object_type == "inbound" and job.object_id == inbound_id
+        text = pypdfium2.PdfDocument(job.pdf)[0].get_textpage().get_text_range()
+        assert "メールアドレス" in text and APPLICATION["company_name"] in text.replace(" ", "")
+        assert session.get(InboundMessage, inbound_id).status == InboundStatus.RESOLVED  # type: ignore[union-attr]
+        assert session.scalars(select(Registration)).first() is None
+    spool = FaxSpoolTransport(tmp_path / "fax")
+    send_fax(web.runtime.db, web.runtime.settings, spool, job.id)  # as the delivery actor does
+    with web.runtime.db.sessions() as session:
+        assert session.get(FaxJob, job.id).status == "sent"  # type: ignore[union-attr]

@@ -10,7 +10,8 @@ application the checks refuse is shown to the operator with its reasons and noth
 unless the operator says the form does say that: then the applicant is told, as by mail.
 
 The applicant's address is the ID administrator's (the form asks for no other): without one
-nothing can be confirmed, since every answer of the registration goes by mail.
+nothing can be confirmed, since every answer of the registration goes by mail; the operator may
+fax the applicant a letter asking for one instead (``fax_back_no_address``).
 """
 
 from __future__ import annotations
@@ -26,13 +27,16 @@ from sqlalchemy.orm import Session
 from parsers.registration_form import FIELDS
 from workflows.config import Settings
 from workflows.errors import InvalidRequest, NotFound
-from workflows.models import Document, InboundMessage, InboundStatus
+from workflows.faxes import queue_fax
+from workflows.letters import render_form_page
+from workflows.models import Document, FaxJob, InboundMessage, InboundStatus
 from workflows.registration.application_form import (
     CONSENT_FIELD,
     EDITION,
     FAX_FIELD,
     FORM,
     JAN_BOXES,
+    form_reference,
     is_form_reference,
     jan_field_name,
 )
@@ -175,6 +179,30 @@ def crops_of(session: Session, row: InboundMessage) -> dict[int, bytes]:
     documents = session.scalars(select(Document).where(Document.object_type == "inbound",
                                                        Document.object_id == row.id))
     return {d.id: d.data for d in documents}
+
+
+def fax_back_no_address(session: Session, settings: Settings, row: InboundMessage, fax_number: str, *,
+                        company_name: str = "", language: str = "ja") -> FaxJob:
+    """No address on the form: the applicant is told by fax, to ``fax_number``, and the message leaves review.
+
+    Nothing else can be done with the form: every answer of a registration, the IDs included, goes by mail.
+    InvalidRequest when the number cannot be dialled.
+    """
+    if proposals_of(row) is None:
+        raise NotFound(f"message {row.id} is no application form")
+    if row.status != InboundStatus.REVIEW:
+        raise InvalidRequest(f"message {row.id} is {row.status}, not in review")
+    language = language if language in ("ja", "en") else "ja"
+    pdf = render_form_page(f"letters/registration_fax_reply.{language}.html",
+                           {"company_name": " ".join(company_name.split()), "public_url": settings.public_url,
+                            "fax_number": settings.fax_number},
+                           reference=form_reference(settings.secret_key), language=language, qr=False)
+    job = queue_fax(session, object_type="inbound", object_id=row.id, kind="registration_fax_reply",
+                    number=fax_number, title="企業ID申請について / Your company ID application", pdf=pdf,
+                    cause_inbound_id=row.id)
+    row.status = InboundStatus.RESOLVED
+    row.reason = f"{row.reason}; no email address: the applicant is told by fax to {job.number}"
+    return job
 
 
 def confirm(session: Session, settings: Settings, row: InboundMessage, fields: Mapping[str, str], *,
