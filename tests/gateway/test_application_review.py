@@ -63,6 +63,7 @@ def test_only_an_operator_sees_the_page_and_a_post_needs_the_csrf_token(web: Web
     with web.runtime.db.sessions() as session:
         assert session.scalars(select(Registration)).first() is None
     assert browser.get(f"/messages/{inbound_id}").text.count(path) >= 1  # linked from the message
+    assert f'href="{path}"' in browser.get("/review").text  # and from the review queue
 
 
 def test_what_the_partner_wrote_is_shown_as_text(web: WebApp) -> None:
