@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from gateway import intake
+from parsers.company_names import company_key
 from parsers.imaging import pages_from_attachment
 from samples.compose import SAMPLES
 from samples.demo import fax_delivery
@@ -23,7 +24,7 @@ from webapp import WebApp
 from workflows.errors import InvalidRequest
 from workflows.inbound import pipeline
 from workflows.models import InboundMessage, InboundStatus, OutboundMessage
-from workflows.registration import Registration, application_fax
+from workflows.registration import Company, Registration, application_fax
 from workflows.registration.application_form import FORM, form_reference, render_application_form
 from workflows.registration.applying import ApplicationRefused
 from workflows.timeline import timeline
@@ -178,3 +179,19 @@ def test_the_form_prints_what_the_geometry_says() -> None:
     reading = read_form(blank, FORM, reference_check=lambda t: t == form_reference(DEMO_SECRET), read_fields=False)
     assert reading.located and reading.reference == form_reference(DEMO_SECRET)
     assert not any(f.written for f in reading.fields.values())
+
+
+def test_a_company_that_has_an_id_is_answered_as_by_mail(web: WebApp) -> None:
+    inbound_id = review_row(web)
+    with web.runtime.db.transaction() as session:
+        session.add(Company(code="C000077", name="信州りんご園合同会社", key=company_key("信州りんご園合同会社"),
+                            jan_maker_code="4512345"))
+    with web.runtime.db.transaction() as session:
+        row = session.get(InboundMessage, inbound_id)
+        assert row is not None
+        reg = application_fax.confirm(session, web.runtime.settings, row, {**APPLICATION,
+                                                                           "company_name": "信州りんご園(同)"})
+        assert (reg.state, reg.channel, row.status) == ("existing", "fax", InboundStatus.RESOLVED)
+    [told] = mails(web, "registration_existing")
+    assert told.to_addr == APPLICATION["admin_email"] and "C000077" in told.text
+    assert mails(web, "registration_wholesaler_request") == []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from parsers.faxform.geometry import FormField, FormGeometry, Rect
+from parsers.faxform.geometry import FieldKind, FormField, FormGeometry, Rect
 from workflows.letters import render_form_page
 from workflows.references import ReferenceScheme
 from workflows.registration.applying import terms
@@ -38,10 +38,9 @@ def jan_field_name(position: int) -> str:
     return f"jan_{position}"
 
 
-def _field(name: str, y: float, kind: str = "text", x: float = _FIELD_X, right: float = _RIGHT,
+def _field(name: str, y: float, kind: FieldKind = "text", x: float = _FIELD_X, right: float = _RIGHT,
            label_x: float = _LABEL_X) -> FormField:
-    return FormField(name, Rect(x, y, right - x, _ROW_H), kind,  # type: ignore[arg-type]
-                     Rect(label_x, y, x - label_x - 2, _ROW_H))
+    return FormField(name, Rect(x, y, right - x, _ROW_H), kind, Rect(label_x, y, x - label_x - 2, _ROW_H))
 
 
 def _form() -> FormGeometry:
