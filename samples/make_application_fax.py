@@ -13,12 +13,14 @@ the same way, with its run's company.
 from __future__ import annotations
 
 import random
+from datetime import date
 
 from samples import faxsim
 from samples.compose import SAMPLES
 from samples.make_letters import DEMO_SECRET
 from workflows.registration.application_form import CONSENT_FIELD, FORM, jan_field_name, render_application_form
 
+FORM_DATE = date(2026, 12, 1)  # printed on the form: fixed, so that the sample is made the same every time
 # What the applicant writes, by field (the consent box is ticked when "yes").
 APPLICATION = {
     "company_name": "信州りんご園合同会社",
@@ -55,8 +57,8 @@ def filled_fax(form_pdf: bytes, values: dict[str, str], *, seed: int = 21, skew_
 
 def main() -> None:
     out = SAMPLES / "registration" / "application.fax.ja.pdf"
-    out.write_bytes(filled_fax(render_application_form(DEMO_SECRET, language="ja", fax_number="03-5555-0100"),
-                               APPLICATION))
+    form = render_application_form(DEMO_SECRET, language="ja", fax_number="03-5555-0100", issued_on=FORM_DATE)
+    out.write_bytes(filled_fax(form, APPLICATION))
     print(f"wrote {out}")
 
 

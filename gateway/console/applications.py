@@ -62,7 +62,7 @@ def applications_console_router(runtime: Runtime) -> APIRouter:
             "row": row, "fields": fields, "page_image": _data_uri(crops.get(proposed.get("page") or 0)),
             "reasons": proposed.get("reasons") or [], "problems": problems or [], "error": error,
             "may_decide": me.may(Level.WRITE) and row.status == "review", "language": (values or {}).get(
-                "language", "ja")}, status_code=status_code)
+                "language", proposed.get("language") or "ja")}, status_code=status_code)
 
     @router.get("/messages/{inbound_id}/application")
     def application_page(inbound_id: int, request: Request, me: Me, session: Session = Depends(session_dep)

@@ -43,11 +43,11 @@ def in_review(web: WebApp, **written: str) -> int:
 
 def test_the_blank_form_is_public_in_both_languages_and_linked_from_the_start_page(web: WebApp) -> None:
     stranger = web.client()
-    for query, word in (("", "企業ID申請書"), ("?lang=en", "Company ID application form")):
+    for query, word, language in (("", "企業ID申請書", "ja"), ("?lang=en", "Company ID application form", "en")):
         answer = stranger.get(f"/register/form.pdf{query}")
         assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
         text = pypdfium2.PdfDocument(answer.content)[0].get_textpage().get_text_range()
-        assert word in text and form_reference(web.runtime.settings.secret_key) in text.replace(" ", "")
+        assert word in text and form_reference(web.runtime.settings.secret_key, language) in text.replace(" ", "")
     assert 'href="/register/form.pdf"' in stranger.get("/register").text
 
 

@@ -62,7 +62,7 @@ def mails(web: WebApp, kind: str) -> list[OutboundMessage]:
 def test_the_sample_fax_is_read_field_by_field_and_no_digit_is_guessed() -> None:
     page = page_of((SAMPLES / "registration" / "application.fax.ja.pdf").read_bytes())
     reading = application_fax.read_application(page, DEMO_SECRET)
-    assert reading is not None and reading.reference == form_reference(DEMO_SECRET)
+    assert reading is not None and reading.reference == form_reference(DEMO_SECRET) and reading.language == "ja"
     assert set(reading.fields) == set(application_fax.KEYS)
     assert all(p.crop and Image.open(io.BytesIO(p.crop)).width > 20 for p in reading.fields.values())
     assert reading.fields["consent"].value == "yes"
@@ -80,6 +80,7 @@ def test_a_form_without_consent_reads_so_and_a_forged_reference_is_not_our_form(
     unticked = filled_fax(render_application_form(DEMO_SECRET, language="en"), {**APPLICATION, "consent": ""})
     reading = application_fax.read_application(page_of(unticked), DEMO_SECRET)
     assert reading is not None and reading.fields["consent"].value == ""
+    assert reading.language == "en" and reading.reference == form_reference(DEMO_SECRET, "en")
     forged = render_application_form(b"someone else's secret", language="ja")
     assert application_fax.read_application(page_of(faxed_blank(forged)), DEMO_SECRET) is None
     letter = (SAMPLES / "letters" / "invitation-1001-fax.ja.pdf").read_bytes()

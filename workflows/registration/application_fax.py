@@ -32,10 +32,10 @@ from workflows.letters import render_form_page
 from workflows.models import Document, FaxJob, InboundMessage, InboundStatus
 from workflows.registration.application_form import (
     CONSENT_FIELD,
-    EDITION,
     FAX_FIELD,
     FORM,
     JAN_BOXES,
+    form_language,
     form_reference,
     is_form_reference,
     jan_field_name,
@@ -74,6 +74,7 @@ class ApplicationReading:
     reference: str
     fields: Mapping[str, Proposal]
     reasons: tuple[str, ...]
+    language: str = "ja"  # the form's edition's: the answers go in it
 
 
 def read_application(page: Image.Image, secret: bytes) -> ApplicationReading | None:
@@ -96,9 +97,10 @@ def read_application(page: Image.Image, secret: bytes) -> ApplicationReading | N
             continue
         found = reading.fields[key]
         fields[key] = Proposal(found.text or "", found.confidence, found.reason or found.outside, found.image)
-    log.info("application form (edition %s) read: %d of %d fields proposed", EDITION,
+    language = form_language(reading.reference, secret) or "ja"
+    log.info("application form (%s) read: %d of %d fields proposed", language,
              sum(1 for p in fields.values() if p.value), len(fields))
-    return ApplicationReading(reading.reference, fields, tuple(reading.reasons))
+    return ApplicationReading(reading.reference, fields, tuple(reading.reasons), language)
 
 
 def _jan(readings: Mapping[str, FieldReading]) -> Proposal:
@@ -162,7 +164,7 @@ def take(session: Session, row: InboundMessage, reading: ApplicationReading, pag
     session.add_all([page, *crops.values()])
     session.flush()
     return {"application": {
-        "reference": reading.reference, "edition": EDITION, "page": page.id,
+        "reference": reading.reference, "language": reading.language, "page": page.id,
         "reasons": list(reading.reasons), "problems": list(problems),
         "fields": {key: {"value": p.value, "confidence": p.confidence, "reason": p.reason,
                          "crop": crops[key].id if key in crops else None} for key, p in reading.fields.items()}}}
@@ -196,7 +198,7 @@ def fax_back_no_address(session: Session, settings: Settings, row: InboundMessag
     pdf = render_form_page(f"letters/registration_fax_reply.{language}.html",
                            {"company_name": " ".join(company_name.split()), "public_url": settings.public_url,
                             "fax_number": settings.fax_number},
-                           reference=form_reference(settings.secret_key), language=language, qr=False)
+                           reference=form_reference(settings.secret_key, language), language=language, qr=False)
     job = queue_fax(session, object_type="inbound", object_id=row.id, kind="registration_fax_reply",
                     number=fax_number, title="企業ID申請について / Your company ID application", pdf=pdf,
                     cause_inbound_id=row.id)

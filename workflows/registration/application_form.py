@@ -9,8 +9,9 @@ The fields are those of the application by mail (``parsers.registration_form.FIE
 applicant's fax number; the representative JAN maker code is written one digit a box
 (``jan_1`` … ``jan_10``: 7, 9 or 10 of them), read by position; consent to the terms is a tick
 box. The reference, ``TORII-REGFORM-<edition>-<check>``, says the page is this form: the edition
-is the layout's (a new layout, a new edition), the check is made with the secret key like every
-reference of ours, so a page that merely looks like the form is not taken for it.
+is the layout's and the language's (``EDITIONS``; a new layout, new editions), the check is made
+with the secret key like every reference of ours, so a page that merely looks like the form is
+not taken for it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from workflows.references import ReferenceScheme
 from workflows.registration.applying import terms
 
 APPLICATION_FORM_REFERENCES = ReferenceScheme("REGFORM", "torii-registration-form-reference")
-EDITION = 1  # the layout below; a faxed-in form of another edition is not read by it
+# The editions of the layout below, one a language: the reference says in which the applicant wrote
+# (the answers go in it). A faxed-in form of another edition is not read by this layout.
+EDITIONS = {1: "ja", 2: "en"}
 JAN_BOXES = 10
 CONSENT_FIELD = "consent"
 FAX_FIELD = "fax_number"
@@ -82,13 +85,19 @@ FORM = _form()
 TEXT_FIELDS = tuple(f.name for f in FORM.fields if f.kind != "digits" and f.kind != "tick")
 
 
-def form_reference(secret: bytes) -> str:
-    return APPLICATION_FORM_REFERENCES.make(EDITION, secret)
+def form_reference(secret: bytes, language: str = "ja") -> str:
+    edition = next((e for e, lang in EDITIONS.items() if lang == language), 1)
+    return APPLICATION_FORM_REFERENCES.make(edition, secret)
+
+
+def form_language(text: str, secret: bytes) -> str | None:
+    """The language of the edition whose genuine reference ``text`` holds; None: not this layout's (or forged)."""
+    return EDITIONS.get(APPLICATION_FORM_REFERENCES.parse(text, secret) or 0)
 
 
 def is_form_reference(text: str, secret: bytes) -> bool:
-    """Whether ``text`` holds this edition's genuine reference (a forged or other edition's: no)."""
-    return APPLICATION_FORM_REFERENCES.parse(text, secret) == EDITION
+    """Whether ``text`` holds a genuine reference of one of this layout's editions."""
+    return form_language(text, secret) is not None
 
 
 def render_application_form(secret: bytes, *, language: str = "ja", fax_number: str | None = None,
@@ -99,4 +108,4 @@ def render_application_form(secret: bytes, *, language: str = "ja", fax_number: 
                             {"f": {field.name: field for field in FORM.fields}, "form": FORM, "jan": [
                                 FORM.field_for(jan_field_name(i + 1)) for i in range(JAN_BOXES)],
                              "fax_number": fax_number, "terms": terms(language)},
-                            reference=form_reference(secret), language=language, issued_on=issued_on)
+                            reference=form_reference(secret, language), language=language, issued_on=issued_on)
