@@ -2,6 +2,7 @@
 (double-submit, ``gateway.public_forms``) and rate-limited per client address.
 
     GET/POST /register                       start: email (twice) and company name
+    GET      /register/form.pdf              the blank application form to fax (?lang=en)
     GET/POST /register/{token}               the application, behind the 10-day link that works once
     GET/POST /register/approve/{token}       the wholesaler approves or rejects
     GET/POST /register/password/{token}      the ID administrator sets the password (one-time link)
@@ -11,17 +12,21 @@ An expired, used or unknown link answers a page that says so and leads back to t
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from gateway.api.shared import binary_answer
 from gateway.auth import public
 from gateway.console.pages import render
 from gateway.public_forms import PublicForms
 from parsers.registration_form import FIELDS
-from workflows import registration
+from workflows import clock, registration
 from workflows.errors import InvalidRequest, NotFound, TransitionRefused
+from workflows.registration.application_form import render_application_form
 from workflows.registration.applying import ApplicationRefused, by_approval_token, by_link, link_problem, terms
 from workflows.registration.issuing import account_by_password_token, set_account_password
 
@@ -32,6 +37,12 @@ EXPIRED = ("このリンクは有効期限（10日間）が過ぎています。
            "This link has expired (it is valid for 10 days). Please apply again.")
 USED = ("このリンクはすでに使われています。", "This link has been used already.")
 UNKNOWN = ("このリンクは無効です。", "This link is not valid.")
+
+
+@lru_cache(maxsize=4)
+def _blank_form(secret: bytes, language: str, fax_number: str | None, day: date) -> bytes:
+    # Rendered once a day and language (~0.3-0.6 s): anyone may ask for it, as often as they like.
+    return render_application_form(secret, language=language, fax_number=fax_number, issued_on=day)
 
 
 def register_router(runtime: Runtime) -> APIRouter:
@@ -73,6 +84,16 @@ def register_router(runtime: Runtime) -> APIRouter:
                 ("ご案内と申請用URL（10日間有効）をメールでお送りしました。", "We mailed you the terms and the "
                  "application link (valid for 10 days)."))
         return message(request, text, 200, start_over=False)
+
+    @router.get("/register/form.pdf", **binary_answer("application/pdf"))
+    @public
+    def paper_form(lang: str = "ja") -> Response:
+        """The blank application form, to print, fill in by hand and fax (before ``/register/{token}``)."""
+        language = lang if lang in ("ja", "en") else "ja"
+        pdf = _blank_form(settings.secret_key, language, settings.fax_number, clock.today())
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="company-id-application.{language}.pdf"',
+            "Cache-Control": "public, max-age=3600"})
 
     @router.get("/register/{token}")
     @public

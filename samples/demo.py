@@ -187,7 +187,7 @@ def run_demo(settings: Settings) -> bool:
     # Imported here: samples.demo_registration plays with this module's helpers.
     from samples.demo_registration import play_registrations
 
-    registered, registration_ids = play_registrations(api, settings, run)
+    registered, registration_ids = play_registrations(api, settings, run, password)
     ok &= registered
 
     print("\n== 6. Where every invitation ended")

@@ -11,14 +11,20 @@ tag so that every run applies for companies of its own:
 3. a colleague of the first asks again for the same company, written ﾐﾄﾞﾘ食品 … ㈱: pointed to the
    company's ID administrator, the address masked (registration_existing);
 4. the platform starts one through the API, the supplier applies on the page, and its wholesaler prints
-   the approval sheet that came with the request, ticks 済 and faxes it back: issued.
+   the approval sheet that came with the request, ticks 済 and faxes it back: issued;
+5. a supplier prints the blank application form the gateway serves (``GET /register/form.pdf``), fills
+   it in by hand and faxes it (``samples.make_application_fax``): it waits in review until the operator,
+   logged in to the console, compares the fields with their crops and confirms them; the wholesaler
+   approves by reply: issued.
 
-Each scenario is a function in ``SCENARIOS``, played in turn; each returns the registration it played and
-where that should end, and the table at the end checks them all.
+Each scenario is a function in ``SCENARIOS``, played in turn with the API client, the settings, the run's
+tag and a console session of the ``demo`` operator; each returns the registration it played and where that
+should end, and the table at the end checks them all.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import Callable
@@ -30,7 +36,7 @@ from typing import Any
 import httpx
 
 from parsers.registration_form import read_fields
-from samples.demo import SAMPLES, _processed, _send, _wait, fill_sample, pad, returned_fax_mail
+from samples.demo import SAMPLES, _processed, _send, _wait, fax_delivery, fill_sample, pad, returned_fax_mail
 from workflows.config import Settings
 
 # The demo run's tag in samples/registration/ (company names, addresses).
@@ -99,7 +105,7 @@ def apply_on_page(link: str, fields: dict[str, str]) -> httpx.Response:
         return browser.post(link, data={**fields, "csrf_token": token.group(1), "agree": "yes"})
 
 
-def approved_on_page(api: httpx.Client, settings: Settings, run: str) -> Played:
+def approved_on_page(api: httpx.Client, settings: Settings, run: str, _console: httpx.Client) -> Played:
     reg_id, requested = request(api, settings, run, "request.ja.eml")
     link_mail = sent_mail(api, reg_id, "registration_link")
     link = re.search(rf"{re.escape(settings.public_url)}/register/[\w-]+", link_mail["text"])
@@ -124,7 +130,7 @@ def approved_on_page(api: httpx.Client, settings: Settings, run: str) -> Played:
     return Played(reg_id, "issued", company["company_id"], ok)
 
 
-def refused_free_mail(api: httpx.Client, settings: Settings, run: str) -> Played:
+def refused_free_mail(api: httpx.Client, settings: Settings, run: str, _console: httpx.Client) -> Played:
     reg_id, requested = request(api, settings, run, "request.en.eml")
     link_mail = sent_mail(api, reg_id, "registration_link")
     refused = _processed(api, mail_sample(settings, "application.free-mail.en.eml", run, to=link_mail["reply_to"],
@@ -140,7 +146,7 @@ def refused_free_mail(api: httpx.Client, settings: Settings, run: str) -> Played
     return Played(reg_id, "requested", None, ok)
 
 
-def existing_company(api: httpx.Client, settings: Settings, run: str) -> Played:
+def existing_company(api: httpx.Client, settings: Settings, run: str, _console: httpx.Client) -> Played:
     reg_id, requested = request(api, settings, run, "request.existing.ja.eml")
     told = sent_mail(api, reg_id, "registration_existing")
     company, admin = the_company(api, read_fields(sample("application.ja.txt", run).decode())["company_name"])
@@ -153,7 +159,7 @@ def existing_company(api: httpx.Client, settings: Settings, run: str) -> Played:
     return Played(reg_id, "existing", company["company_id"], ok)
 
 
-def approved_by_fax(api: httpx.Client, settings: Settings, run: str) -> Played:
+def approved_by_fax(api: httpx.Client, settings: Settings, run: str, _console: httpx.Client) -> Played:
     """Started by the platform's API; the wholesaler prints the approval sheet, ticks 済 and faxes it back."""
     fields = {**read_fields(sample("application.ja.txt", run).decode()), "company_name": f"信州りんご園{run}合同会社",
               "jan_maker_code": "4512340", "admin_email": f"admin-{run}@shinshu-ringo.example"}
@@ -175,14 +181,72 @@ def approved_by_fax(api: httpx.Client, settings: Settings, run: str) -> Played:
     return Played(made["id"], "issued", company["company_id"], ok)
 
 
-SCENARIOS: tuple[Callable[[httpx.Client, Settings, str], Played], ...] = (
-    approved_on_page, refused_free_mail, existing_company, approved_by_fax)
+def applied_by_fax_form(api: httpx.Client, settings: Settings, run: str, console: httpx.Client) -> Played:
+    """The blank form printed, filled in by hand and faxed; the operator confirms it; the wholesaler approves."""
+    from samples.make_application_fax import APPLICATION, filled_fax
+
+    # the wholesaler's contact of the first scenario, who approves by replying approval.ja.eml from its address
+    wholesaler = read_fields(sample("application.ja.txt", run).decode())["wholesaler_email"]
+    written = {**APPLICATION, "company_name": f"安曇野わさび{run}合同会社", "wholesaler_email": wholesaler,
+               "admin_email": f"kobayashi-{run}@wasabi.example"}
+    form = console.get("/register/form.pdf").raise_for_status().content  # public: any browser gets it
+    fax_id = f"{uuid.uuid4().hex}@fax.example.net"
+    _send(settings, "fax-service@fax.example.net", f"fax@{settings.mail_domain}",
+          fax_delivery(filled_fax(form, written), fax_id, settings.mail_domain))
+    faxed = _processed(api, fax_id, timeout=90)
+    show("(the application form, filled in and faxed)", faxed)
+    # The operator, on the console: each field beside its crop, corrected where the reading is wrong.
+    path = f"/messages/{faxed['id']}/application"
+    page = console.get(path).raise_for_status().text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, page
+    proposed = {key: html.unescape(value) for key, value in re.findall(r'<input name="(\w+)" value="([^"]*)"', page)}
+    proposed["consent"] = "yes" if 'name="consent" value="yes" checked' in page else ""
+    right = [key for key, value in written.items() if proposed.get(key) == value]
+    confirmed = console.post(path, data={**written, "csrf_token": token.group(1)})
+    location = confirmed.headers.get("location", "")
+    print(f"   operator confirms {path}: {len(right)} of {len(written)} fields read as written, the rest corrected "
+          f"→ HTTP {confirmed.status_code} {location}")
+    reg_id = int(location.rsplit("/", 1)[1]) if location.startswith("/registrations/") else 0
+    ask = sent_mail(api, reg_id, "registration_wholesaler_request")
+    approval = _processed(api, mail_sample(settings, "approval.ja.eml", run, to=ask["reply_to"],
+                                           in_reply_to=ask["message_id"]))
+    show("approval.ja.eml (承認します)", approval)
+    company, admin = the_company(api, written["company_name"])
+    print(f"   company ID {company['company_id']}, account ID {admin['account_id']} (applied by fax)")
+    ok = (faxed["status"] == "review" and faxed["kind"] == "registration_application" and confirmed.status_code == 303
+          and approval["status"] == "processed" and api.get(f"/api/registrations/{reg_id}").json()["channel"] == "fax")
+    return Played(reg_id, "issued", company["company_id"], ok)
 
 
-def play_registrations(api: httpx.Client, settings: Settings, run: str) -> tuple[bool, list[int]]:
-    """Suppliers apply for company IDs by mail and on the linked page; (all as expected, the registrations)."""
+SCENARIOS: tuple[Callable[[httpx.Client, Settings, str, httpx.Client], Played], ...] = (
+    approved_on_page, refused_free_mail, existing_company, approved_by_fax, applied_by_fax_form)
+
+
+def console_session(settings: Settings, password: str) -> httpx.Client:
+    """The console, logged in as the demo's operator (the login form's CSRF token first, as a browser does)."""
+    console = httpx.Client(base_url=f"http://{settings.http_host}:{settings.http_port}", timeout=30)
+    login = console.get("/login").raise_for_status().text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login)
+    assert token, login
+    done = console.post("/login", data={"name": "demo", "password": password, "csrf_token": token.group(1),
+                                        "next": "/"})
+    assert done.status_code == 303, done.text
+    page = console.get("/account").text
+    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+    assert csrf, page
+    console.headers["X-CSRF-Token"] = csrf.group(1)
+    return console
+
+
+def play_registrations(api: httpx.Client, settings: Settings, run: str, password: str) -> tuple[bool, list[int]]:
+    """Suppliers apply for company IDs by mail, on the linked page and by fax; (all as expected, the registrations)."""
     print(f"\n== 5. Suppliers off the platform apply for a company ID (mail to {settings.registration_address})")
-    played = [scenario(api, settings, run) for scenario in SCENARIOS]
+    console = console_session(settings, password)
+    try:
+        played = [scenario(api, settings, run, console) for scenario in SCENARIOS]
+    finally:
+        console.close()
     print(f"\n   {'':<8} {pad('company', 32)} {'state':<10} {'company ID':<10}")
     ok = True
     for item in played:

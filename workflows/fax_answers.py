@@ -8,7 +8,8 @@ OCR); when both are lost, the temporary ID printed at the bottom of the letter,
 read by OCR, is the last resort: its candidates' lookup keys are carried on the
 page, for the caller to find the one invitation they match. The ticked box is the
 answer and the contact field the contact person. A wholesaler's approval sheet of a company ID
-application has the same form; its code names the registration instead.
+application has the same form; its code names the registration instead. A page with the code of
+the blank company ID application form is read as that form (``workflows.registration.application_fax``).
 Reading pages is slow (OCR), so it happens before the database transaction:
 ``read_pages`` is pure, and ``Step`` only applies what it found. An attachment over a reading
 limit (``parsers.limits``) is not a problem among others: ``TooLarge`` goes up to the pipeline,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from parsers.orderform import OrderedSheet, OrderFaxReading
+    from workflows.registration.application_fax import ApplicationReading
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,9 @@ class FaxAnswer:
     form: PageReading | None
     problems: tuple[str, ...]
     order: OrderFaxReading | None = None
+    # A company ID application on our blank form (manual 001), and its page.
+    application: ApplicationReading | None = None
+    application_png: bytes = b""
 
 
 def fax_attachments(mail: ParsedMail) -> list[Attachment]:
@@ -107,7 +112,27 @@ def read_pages(mail: ParsedMail, secret: bytes,
             limits.check_time()
         if order.order_id is not None:
             return FaxAnswer(None, tuple(problems), order)
+    application = _application_form(decoded, secret)
+    if application is not None:
+        return FaxAnswer(None, tuple(problems), application=application[0], application_png=application[1])
     return _invitation_forms(decoded, secret, problems)
+
+
+def _application_form(decoded: list[tuple[Attachment, list[Image.Image]]], secret: bytes
+                      ) -> tuple[ApplicationReading, bytes] | None:
+    """The first page that is our company ID application form, read (a QR look per page first: ~30 ms)."""
+    from workflows.registration.application_fax import read_application
+
+    for _, pages in decoded:
+        for number, page in enumerate(pages[:MAX_PAGES], start=1):
+            started = time.perf_counter()
+            with limits.page(number):
+                reading = read_application(page, secret)
+                limits.check_time()
+            if reading is not None:
+                observe.page_read("application", time.perf_counter() - started)
+                return reading, _png(page)
+    return None
 
 
 def _invitation_forms(decoded: list[tuple[Attachment, list[Image.Image]]], secret: bytes,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
+from gateway.console.applications import applications_console_router
 from gateway.console.lists import lists_router
 from gateway.console.login import login_router
 from gateway.console.registrations import registrations_console_router
@@ -25,6 +26,7 @@ def console_router(runtime: Runtime) -> APIRouter:
     router = APIRouter()
     router.include_router(login_router(runtime))
     router.include_router(review_router(runtime))
+    router.include_router(applications_console_router(runtime))
     router.include_router(lists_router(runtime))
     router.include_router(webhooks_console_router(runtime))
     router.include_router(registrations_console_router(runtime))

@@ -3,7 +3,8 @@
 Each field is cropped (``FieldReading.image``, PNG) inside its outline; the ink left
 once the outline, stray lines and specks are gone is the writing (``glyphs``).
 Text (and the contact field, a handwritten name) is read by Tesseract, Japanese
-then English; digits and dates only as ``digits`` bears them out.
+then English (latin fields: English only); digits and dates only as ``digits``
+bears them out; a tick box is ticked when a pen stroke is in it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ FIELD_INSET = 0.25
 FIELD_SPECK_PX = 10
 OUTSIDE_MM = 6.0  # how far beside a field writing is looked for (above and below: half that)
 TEXT_CONFIDENCE = 0.6  # handwritten text: what OCR read, unchecked
+TICK_CONFIDENCE = 0.95  # a stroke in a tick box: ticked (specks and toner spots are not strokes)
 
 _CJK = r"\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f"
 
@@ -57,13 +59,14 @@ def read_contact(gray: Gray, to_page: Matrix, geometry: FormGeometry, ocr: Ocr, 
     return png, text or None
 
 
-def read_text(ocr: Ocr, bits: Mask) -> str:
+def read_text(ocr: Ocr, bits: Mask, *, latin: bool = False) -> str:
     """Handwritten text, by Tesseract: raises OcrError.
 
     OCR runs on the writing only (cropped to its ink, scaled to ~64 px high):
     Japanese first; a reading without any Japanese character is read again as
     English (a Latin name). Tesseract's combined jpn+eng model reads the second
-    word of a Japanese name as Latin letters too often ("山田 AR BB").
+    word of a Japanese name as Latin letters too often ("山田 AR BB"). ``latin``: English
+    only, spaces dropped (an email address or a phone number is one word).
     """
     dpi = round(CROP_SCALE * 25.4)
     ys, xs = np.nonzero(bits)
@@ -75,6 +78,8 @@ def read_text(ocr: Ocr, bits: Mask) -> str:
     writing = writing.resize((max(1, round(writing.width * factor)), max(1, round(writing.height * factor))),
                              Image.Resampling.LANCZOS)
     writing.info["dpi"] = (round(dpi * factor), round(dpi * factor))
+    if latin:
+        return "".join(ocr(writing, languages="eng", psm=7).split()).strip(".,;:'\"`|!()[]{}")
     text = _tidy_japanese(ocr(writing, languages="jpn", psm=7))
     if text and not re.search(f"[{_CJK}]", text):
         text = _tidy_japanese(ocr(writing, languages="eng", psm=7))
@@ -92,7 +97,11 @@ def read_field(frame: FormFrame, gray: Gray, canvas: Mask, printed: Mask, to_pag
     bits = without_edge_lines(clean(warp(gray, to_page, inner, CROP_SCALE) < 128, FIELD_SPECK_PX))
     png = png_bits(bits)
     outside = _outside(frame, canvas, printed, spec.rect, dx, dy)
-    if spec.kind == "text":  # lines of words: glyphs as one line of digits has them would join specks
+    if spec.kind == "tick":  # any pen stroke inside the square: a tick, a cross, a filled box
+        ticked = has_stroke(bits, CROP_SCALE)
+        return FieldReading(spec.name, spec.kind, png, ticked, "yes" if ticked else None,
+                            TICK_CONFIDENCE if ticked else 0.0, None, outside)
+    if spec.kind in ("text", "latin"):  # lines of words: glyphs as one line of digits has them would join specks
         if not has_stroke(bits, CROP_SCALE):
             return FieldReading(spec.name, spec.kind, png, False, None, 0.0, None, outside)
         return _read_field(bits, find_writing(bits, dots=False), png, spec, outside, ocr, read)
@@ -126,8 +135,8 @@ def _read_writing(bits: Mask, writing: Writing, png: bytes, spec: FormField, ocr
     if not read:
         return FieldReading(spec.name, spec.kind, png, True, None, 0.0, f"{spec.name}: written, not read")
     try:
-        if spec.kind == "text":
-            words = read_text(ocr, bits)
+        if spec.kind in ("text", "latin"):
+            words = read_text(ocr, bits, latin=spec.kind == "latin")
             if not words:
                 return FieldReading(spec.name, spec.kind, png, True, None, 0.0,
                                     f"{spec.name}: written, but not readable by OCR")

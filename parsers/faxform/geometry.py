@@ -66,16 +66,18 @@ class AnswerBox:
     label_text: str  # e.g. "済 承認"
 
 
-FieldKind = Literal["text", "digits", "date"]
+FieldKind = Literal["text", "latin", "digits", "date", "tick"]
 
 
 @dataclass(frozen=True)
 class FormField:
     """A field the partner writes in, outlined ``box_line`` thick with its outer edge on ``rect``.
 
-    ``kind`` says how it is read: "text" (Japanese, else English), "digits" (a
-    quantity: digits and a decimal point, e.g. 3, 12, 2.5) or "date" (month and day:
-    11/25, 11月25日, 2026/11/25). ``label`` is where its printed label is, if near.
+    ``kind`` says how it is read: "text" (Japanese, else English), "latin" (English
+    only: an email address or a phone number, where Japanese OCR makes up kanji),
+    "digits" (a quantity: digits and a decimal point, e.g. 3, 12, 2.5), "date" (month
+    and day: 11/25, 11月25日, 2026/11/25) or "tick" (a square ticked or left empty: its
+    text is "yes" when ticked). ``label`` is where its printed label is, if near.
     """
 
     name: str

@@ -34,6 +34,10 @@ def test_demo_plays_every_sample_and_ends_as_expected(tmp_path: Path) -> None:
     assert re.search(rf"REG-\d+ +ミドリ食品 \w{{6}}\(株\) +existing +{issued.group(1)} +ok", out)
     assert f"account ID {issued.group(1)}-001" in out
     assert re.search(r"REG-\d+ +信州りんご園\w{6}合同会社 +issued +C\d{6} +ok", out)  # approved by fax
+    # applied by fax on the blank form: in review until the operator confirms, then approved and issued
+    assert "(the application form, filled in and faxed) → review    registration application by fax" in out
+    assert re.search(r"operator confirms /messages/\d+/application: \d+ of 12 fields read as written.* → HTTP 303", out)
+    assert re.search(r"REG-\d+ +安曇野わさび\w{6}合同会社 +issued +C\d{6} +ok", out)
     assert re.search(r"application\.free-mail\.en\.eml +→ refused +IDs and passwords are not sent to free-mail", out)
     assert re.search(r"registration_fix to \S+: IDs and passwords are not sent to free-mail addresses "
                      r"\(gmail\.com\)", out)

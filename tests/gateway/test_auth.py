@@ -23,6 +23,7 @@ PUBLIC = {("GET", "/api/health"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET
           # Registration's pages (manual 001): behind their links' tokens, CSRF-protected and rate-limited.
           *((method, path) for method in ("GET", "POST")
             for path in ("/register", "/register/1", "/register/approve/1", "/register/password/1")),
+          ("GET", "/register/form.pdf"),  # the blank application form to fax
           # Buyers' users' pages (manual 004): the same, behind the links mailed to them.
           *((method, path) for method in ("GET", "POST")
             for path in ("/join/1", "/email/1", "/forgot-password", "/password-reset/1"))}

@@ -23,7 +23,7 @@ from workflows.inbound.answers import applied
 from workflows.inbound.correlation import tokens_of
 from workflows.inbound.step import Correlation, Outcome, Step, outcome_of, record_inbound
 from workflows.models import Document, FaxJob, FaxStatus, InboundStatus, Invitation
-from workflows.registration import Registration
+from workflows.registration import Registration, application_fax
 from workflows.registry import after_fax
 
 if TYPE_CHECKING:  # the fax readers load OpenCV: only processes that read faxes import them
@@ -57,6 +57,8 @@ def on_faxback_form(step: Step, fax: FaxAnswer) -> Outcome:
     With code and reference both lost, the temporary ID read by OCR names it, if it is
     exactly one invitation's.
     """
+    if fax.application is not None:
+        return _on_application_form(step, fax)
     form = fax.form
     if form is None:
         return outcome_of(step, InboundStatus.REVIEW, "fax", "fax: " + ("; ".join(fax.problems) or "no pages"))
@@ -107,6 +109,17 @@ def _on_approval_sheet(step: Step, fax: FaxAnswer, form: PageReading) -> Outcome
                      "found_by": "approval sheet"}}
     return applied(step, "fax", "approval sheet", form.answer, form.confidence, form.reasons,
                    {"reason": form.contact_text or ""}, parse, f"{form.answer} applied from the approval sheet")
+
+
+def _on_application_form(step: Step, fax: FaxAnswer) -> Outcome:
+    """A company ID application faxed on our form: to review, with each field's proposal and crop.
+
+    An email address read by OCR may be a stranger's: only an operator's confirmation starts the
+    registration (``workflows.registration.application_fax.confirm``).
+    """
+    assert fax.application is not None
+    parse = application_fax.take(step.session, step.row, fax.application, fax.application_png, fax.problems)
+    return outcome_of(step, InboundStatus.REVIEW, application_fax.KIND, application_fax.REASON, parse)
 
 
 def _invitation_by_temp_id(session: Session, lookups: Sequence[str]) -> tuple[Invitation | None, str]:

@@ -77,8 +77,11 @@ def _email(value: str) -> bool:
 
 
 def start(session: Session, settings: Settings, *, applicant_email: str, company_name: str, channel: str,
-          language: str = "ja", inbound: InboundMessage | None = None) -> Started:
-    """A request for a company ID: the existing company's administrator, or the terms and a link."""
+          language: str = "ja", inbound: InboundMessage | None = None, send_link: bool = True) -> Started:
+    """A request for a company ID: the existing company's administrator, or the terms and a link.
+
+    ``send_link=False``: the application is in hand already (a fax form), it is applied at once.
+    """
     applicant_email = applicant_email.strip().lower()
     if not _email(applicant_email):
         raise InvalidRequest(f"{applicant_email!r} is not an email address")
@@ -108,6 +111,8 @@ def start(session: Session, settings: Settings, *, applicant_email: str, company
     registration.link_token_hash = accounts.token_hash(token)
     registration.link_expires_at = clock.now() + timedelta(days=settings.registration_link_days)
     link = link_url(settings, token)
+    if not send_link:
+        return Started(registration, link)
     queue(ctx, "registration_link", applicant_email, link_url=link, expires_at=jst(registration.link_expires_at),
           terms=terms(language), fields=_fields())
     return Started(registration, link)
