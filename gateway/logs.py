@@ -42,8 +42,14 @@ def log_context(**ids: Any) -> Iterator[None]:
 
 
 def bind_log_context(**ids: Any) -> None:
-    """Add ids learnt halfway through a task (the object a loaded row belongs to) until its block ends."""
-    _CONTEXT.set({**_CONTEXT.get(), **{key: value for key, value in ids.items() if value is not None}})
+    """Add ids learnt halfway through a task (the object a loaded row belongs to) until its block ends.
+
+    Outside any ``log_context`` block it adds nothing: there is no end at which the ids would go, and they
+    would be carried by every later line of the thread (a task called directly, as tests and the CLI do).
+    """
+    current = _CONTEXT.get()
+    if isinstance(current, dict):  # the block's own copy; the default outside blocks is read-only
+        current.update({key: value for key, value in ids.items() if value is not None})
 
 
 def current_log_context() -> dict[str, Any]:

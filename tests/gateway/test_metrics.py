@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from gateway import intake
-from gateway.logs import log_context, make_handler
+from gateway.logs import bind_log_context, current_log_context, log_context, make_handler
 from gateway.runtime import Runtime
 from gateway.web import create_app
 from harness import GatewayProcess, free_port, gateway_env, private_database, wait_for
@@ -245,3 +245,12 @@ def test_a_worker_childs_observations_are_scraped_from_torii_up(tmp_path: Path, 
             assert line["process"] != gw.process.pid
         finally:
             assert gw.stop() == 0, gw.log_tail()
+
+
+def test_ids_learnt_halfway_last_until_their_block_ends_and_none_are_kept_outside_one() -> None:
+    bind_log_context(object_type="order", object_id=7)  # a task called directly, outside any block
+    assert current_log_context() == {}
+    with log_context(inbound_id=1):
+        bind_log_context(object_type="order", object_id=7)
+        assert current_log_context() == {"inbound_id": 1, "object_type": "order", "object_id": 7}
+    assert current_log_context() == {}
