@@ -38,11 +38,9 @@ MAX_RECIPIENTS = 100
 
 class IntakeHandler:
     def __init__(self, db: Database, domain: str, enqueue: Callable[[int], None], patience: float = 10.0) -> None:
-        self.db = db
         self.domain = domain.lower()
-        self.enqueue = enqueue
-        self.patience = patience  # the client waits for our answer: better a 451 than its timeout
-        # A server database commits several transactions at once; SQLite takes one writer at a time.
+        # patience: the client waits for our answer, better a 451 than its timeout. A server database
+        # commits several transactions at once; SQLite takes one writer at a time.
         self.commits = GroupCommit(functools.partial(intake.store_many, db, enqueue=enqueue, patience=patience),
                                    at_once=1 if db.url.startswith("sqlite") else 4)
 

@@ -3,42 +3,30 @@ and confirming it starts the registration; the blank form is public."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pypdfium2
-from PIL import Image
+from application_faxes import in_review
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway import intake
 from gateway.delivery import send_fax
 from gateway.fax import FaxSpoolTransport
-from samples.demo import fax_delivery
 from samples.make_application_fax import APPLICATION
 from webapp import FORM_TOKEN, WebApp
 from workflows.models import FaxJob, InboundMessage, InboundStatus, OutboundMessage
-from workflows.registration import Registration, application_fax
+from workflows.registration import Registration
 from workflows.registration.application_form import form_reference
 
 
-def in_review(web: WebApp, **written: str) -> int:
-    """An application fax in review as the pipeline leaves one, its fields proposed as ``written`` says."""
-    settings = web.runtime.settings
-    raw = fax_delivery(b"%PDF-1.4", "app@fax.example.net", settings.mail_domain)
-    inbound_id = intake.store(web.runtime.db, raw, channel="smtp", mail_from="fax-service@fax.example.net",
-                              rcpt_tos=[f"fax@{settings.mail_domain}"]).id
-    crop = io.BytesIO()
-    Image.new("1", (80, 20), 1).save(crop, format="PNG")
-    values = {**APPLICATION, **written}
-    reading = application_fax.ApplicationReading(
-        form_reference(settings.secret_key),
-        {k: application_fax.Proposal(values[k], 0.6, None, crop.getvalue()) for k in application_fax.KEYS}, ())
-    with web.runtime.db.transaction() as session:
-        row = session.get(InboundMessage, inbound_id)
-        assert row is not None
-        row.status, row.kind, row.reason = InboundStatus.REVIEW, application_fax.KIND, application_fax.REASON
-        row.parse = application_fax.take(session, row, reading, crop.getvalue(), ())
-    return inbound_id
+def opened(web: WebApp, inbound_id: int) -> tuple[TestClient, str, str]:
+    """An operator's browser on the application's page: the client, the page's path and its form token."""
+    path = f"/messages/{inbound_id}/application"
+    web.operator("ito")
+    browser = web.login("ito")
+    token = FORM_TOKEN.search(browser.get(path).text)
+    assert token
+    return browser, path, token.group(1)
 
 
 def test_the_blank_form_is_public_in_both_languages_and_linked_from_the_start_page(web: WebApp) -> None:
@@ -76,12 +64,8 @@ def test_what_the_partner_wrote_is_shown_as_text(web: WebApp) -> None:
 
 def test_confirming_applies_and_a_refusal_shows_its_reasons_with_the_fields_kept(web: WebApp) -> None:
     inbound_id = in_review(web, admin_email="kobayashi@gmail.com")
-    path = f"/messages/{inbound_id}/application"
-    web.operator("ito")
-    browser = web.login("ito")
-    token = FORM_TOKEN.search(browser.get(path).text)
-    assert token
-    form = {**APPLICATION, "admin_email": "kobayashi@gmail.com", "csrf_token": token.group(1)}
+    browser, path, token = opened(web, inbound_id)
+    form = {**APPLICATION, "admin_email": "kobayashi@gmail.com", "csrf_token": token}
     refused = browser.post(path, data=form)
     assert refused.status_code == 422 and "gmail.com" in refused.text and 'id="tell-applicant"' in refused.text
     assert 'value="kobayashi@gmail.com"' in refused.text and 'value="北信食品卸株式会社"' in refused.text
@@ -104,12 +88,8 @@ def test_confirming_applies_and_a_refusal_shows_its_reasons_with_the_fields_kept
 
 def test_a_form_without_an_address_is_answered_by_fax_to_the_number_written(web: WebApp, tmp_path: Path) -> None:
     inbound_id = in_review(web, admin_email="")
-    path = f"/messages/{inbound_id}/application"
-    web.operator("ito")
-    browser = web.login("ito")
-    token = FORM_TOKEN.search(browser.get(path).text)
-    assert token
-    form = {**APPLICATION, "admin_email": "", "csrf_token": token.group(1)}
+    browser, path, token = opened(web, inbound_id)
+    form = {**APPLICATION, "admin_email": "", "csrf_token": token}
     refused = browser.post(path, data=form)
     assert refused.status_code == 422 and "email address is needed" in refused.text
     done = browser.post(path, data={**form, "fax_reply": "yes"})

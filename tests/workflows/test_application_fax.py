@@ -10,6 +10,7 @@ import io
 from functools import lru_cache
 
 import pytest
+from application_faxes import in_review
 from PIL import Image
 from sqlalchemy import select
 
@@ -119,31 +120,13 @@ def test_a_faxed_application_waits_for_an_operator_then_asks_the_wholesaler(web:
     assert mails(web, "registration_link") == []  # the application is in hand: no link to apply on
 
 
-def review_row(web: WebApp) -> int:
-    """An application fax in review as the pipeline leaves one (its reading made without OCR, for speed)."""
-    raw = fax_delivery(b"%PDF-1.4", "app-x@fax.example.net", web.runtime.settings.mail_domain)
-    inbound_id = intake.store(web.runtime.db, raw, channel="smtp", mail_from="fax-service@fax.example.net",
-                              rcpt_tos=["fax@torii.test"]).id
-    crop = io.BytesIO()
-    Image.new("1", (80, 20), 1).save(crop, format="PNG")
-    reading = application_fax.ApplicationReading(
-        form_reference(web.runtime.settings.secret_key),
-        {k: application_fax.Proposal(APPLICATION[k], 0.6, None, crop.getvalue()) for k in application_fax.KEYS}, ())
-    with web.runtime.db.transaction() as session:
-        row = session.get(InboundMessage, inbound_id)
-        assert row is not None
-        row.status, row.kind, row.reason = InboundStatus.REVIEW, application_fax.KIND, application_fax.REASON
-        row.parse = application_fax.take(session, row, reading, crop.getvalue(), ())
-    return inbound_id
-
-
 @pytest.mark.parametrize("fields, problem", [
     ({"jan_maker_code": "451234"}, "7, 9 or 10 digits"),
     ({"admin_email": "kobayashi@gmail.com"}, "free-mail"),
 ])
 def test_a_refused_application_keeps_nothing_unless_the_applicant_is_told(web: WebApp, fields: dict[str, str],
                                                                           problem: str) -> None:
-    inbound_id = review_row(web)
+    inbound_id = in_review(web)
     with pytest.raises(ApplicationRefused) as refused, web.runtime.db.transaction() as session:
         row = session.get(InboundMessage, inbound_id)
         assert row is not None
@@ -165,7 +148,7 @@ def test_a_refused_application_keeps_nothing_unless_the_applicant_is_told(web: W
 
 
 def test_no_consent_or_no_address_cannot_be_confirmed(web: WebApp) -> None:
-    inbound_id = review_row(web)
+    inbound_id = in_review(web)
     for fields, why in (({"consent": ""}, "consent"), ({"admin_email": ""}, "email address is needed")):
         with pytest.raises(InvalidRequest, match=why), web.runtime.db.transaction() as session:
             row = session.get(InboundMessage, inbound_id)
@@ -183,7 +166,7 @@ def test_the_form_prints_what_the_geometry_says() -> None:
 
 
 def test_a_company_that_has_an_id_is_answered_as_by_mail(web: WebApp) -> None:
-    inbound_id = review_row(web)
+    inbound_id = in_review(web)
     with web.runtime.db.transaction() as session:
         session.add(Company(code="C000077", name="信州りんご園合同会社", key=company_key("信州りんご園合同会社"),
                             jan_maker_code="4512345"))
